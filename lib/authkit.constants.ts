@@ -1,0 +1,7 @@
+// Symbol.for keys: two loaded copies of the package (e.g. a linked dev build) still agree.
+export const AUTHKIT_CONFIG = Symbol.for('nestjs-authkit:config');
+export const WORKOS_CLIENT = Symbol.for('nestjs-authkit:workos-client');
+
+export const DEFAULT_COOKIE_NAME = 'wos-session';
+/** Browsers cap a cookie at 4096 bytes; anything larger is not ours, so it is never unsealed. */
+export const MAX_CREDENTIAL_BYTES = 4096;

@@ -1,0 +1,118 @@
+import type { WorkOS } from '@workos-inc/node';
+import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
+import { MIN_COOKIE_PASSWORD_LENGTH } from './session/iron.js';
+
+export interface AuthKitModuleOptions {
+  /** WorkOS client id (`client_...`). Falls back to `WORKOS_CLIENT_ID`. */
+  clientId?: string;
+  /** WorkOS API key (`sk_...`). Falls back to `WORKOS_API_KEY`. */
+  apiKey?: string;
+  /** Seals the session cookie; 32+ characters. Falls back to `WORKOS_COOKIE_PASSWORD`. */
+  cookiePassword?: string;
+  /** Default `wos-session`, the name authkit-nextjs uses, so both can share one cookie. */
+  cookieName?: string;
+  cookieDomain?: string;
+  /** Default: Secure everywhere except plain-http localhost. */
+  cookieSecure?: boolean;
+  cookieSameSite?: 'lax' | 'strict' | 'none';
+  /** Cookie lifetime in seconds; default 400 days (the refresh token decides the real end). */
+  cookieMaxAge?: number;
+  /** Forwarded to the WorkOS client; point them at an emulator in tests. */
+  apiHostname?: string;
+  https?: boolean;
+  port?: number;
+  /**
+   * Accepted `iss` values. Default: the API base URL the client talks to, alone or followed
+   * by `/user_management/<clientId>` (both forms are seen on WorkOS tokens).
+   */
+  issuer?: string | string[];
+  /** Allowed clock skew for `exp`/`nbf`/`iat`; default 30 s. */
+  clockToleranceSeconds?: number;
+  /** Timeout of each WorkOS API call (refresh included); default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** Bring your own client (its host settings then win over apiHostname/https/port). */
+  workos?: WorkOS;
+}
+
+export interface AuthKitCookieConfig {
+  name: string;
+  domain?: string;
+  secure?: boolean;
+  sameSite: 'lax' | 'strict' | 'none';
+  maxAge: number;
+}
+
+/** Options after env fallbacks and validation: what the services read. */
+export interface AuthKitConfig {
+  clientId: string;
+  apiKey: string;
+  cookiePassword: string;
+  cookie: AuthKitCookieConfig;
+  apiBaseUrl: string;
+  issuers: string[];
+  jwksUrl: string;
+  clockToleranceSeconds: number;
+  requestTimeoutMs: number;
+}
+
+const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
+
+/** Resolves env fallbacks and fails at boot, with the fix in the message, on a bad config. */
+export function resolveAuthKitConfig(
+  options: AuthKitModuleOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): AuthKitConfig {
+  const clientId = options.clientId ?? env.WORKOS_CLIENT_ID;
+  const apiKey = options.apiKey ?? env.WORKOS_API_KEY;
+  const cookiePassword = options.cookiePassword ?? env.WORKOS_COOKIE_PASSWORD;
+  const problems: string[] = [];
+  if (!clientId) {
+    problems.push('clientId is missing: pass { clientId } or set WORKOS_CLIENT_ID (client_...).');
+  }
+  if (!apiKey) {
+    problems.push('apiKey is missing: pass { apiKey } or set WORKOS_API_KEY (sk_...).');
+  }
+  if (!cookiePassword || cookiePassword.length < MIN_COOKIE_PASSWORD_LENGTH) {
+    problems.push(
+      `cookiePassword must be at least ${MIN_COOKIE_PASSWORD_LENGTH} characters ` +
+        `(got ${cookiePassword?.length ?? 0}): pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD, ` +
+        'e.g. from `openssl rand -base64 32`.',
+    );
+  }
+  if (options.cookieSameSite === 'none' && options.cookieSecure === false) {
+    problems.push('cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false.');
+  }
+  if (problems.length > 0 || !clientId || !apiKey || !cookiePassword) {
+    throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
+  }
+
+  const apiBaseUrl = options.workos
+    ? options.workos.baseURL
+    : baseUrl(options.apiHostname ?? 'api.workos.com', options.https ?? true, options.port);
+  const issuers =
+    options.issuer === undefined
+      ? [apiBaseUrl, `${apiBaseUrl}/user_management/${clientId}`]
+      : [options.issuer].flat();
+  return {
+    clientId,
+    apiKey,
+    cookiePassword,
+    cookie: {
+      name: options.cookieName ?? DEFAULT_COOKIE_NAME,
+      domain: options.cookieDomain,
+      secure: options.cookieSecure,
+      sameSite: options.cookieSameSite ?? 'lax',
+      maxAge: options.cookieMaxAge ?? DEFAULT_COOKIE_MAX_AGE,
+    },
+    apiBaseUrl,
+    issuers,
+    jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
+    requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+  };
+}
+
+function baseUrl(hostname: string, https: boolean, port: number | undefined): string {
+  const scheme = https ? 'https' : 'http';
+  return port ? `${scheme}://${hostname}:${port}` : `${scheme}://${hostname}`;
+}

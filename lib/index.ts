@@ -1,0 +1,18 @@
+export { AuthKitModule } from './authkit.module.js';
+export type { AuthKitModuleExtras } from './authkit.module-definition.js';
+export type { AuthKitModuleOptions } from './authkit.options.js';
+export { WORKOS_CLIENT } from './authkit.constants.js';
+export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
+export { FlagGuard } from './flags/flag.guard.js';
+export { FlagService } from './flags/flag.service.js';
+export { Public } from './session/public.decorator.js';
+export { AuthKitGuard } from './session/authkit.guard.js';
+export { SessionService } from './session/session.service.js';
+export { CurrentSession, CurrentUser } from './session/session.decorators.js';
+export type {
+  AccessTokenClaims,
+  AuthKitFailure,
+  AuthKitFailureReason,
+  AuthKitSession,
+  SessionResolution,
+} from './session/session.types.js';

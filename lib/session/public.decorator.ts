@@ -1,0 +1,6 @@
+import { Reflector } from '@nestjs/core';
+
+export const IS_PUBLIC = Reflector.createDecorator<boolean>({ key: 'nestjs-authkit:public' });
+
+/** Opts a route or controller out of AuthKitGuard (when it is applied globally). */
+export const Public = (): ClassDecorator & MethodDecorator => IS_PUBLIC(true);

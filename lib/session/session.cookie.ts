@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { CookieSerializeOptions } from '@nestjs/common';
+import { AUTHKIT_CONFIG } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { header, type HttpRequestLike } from './http.types.js';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Reads and writes the session cookie, on Express and Fastify alike (Nest's adapter cookies). */
+@Injectable()
+export class SessionCookie {
+  constructor(
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  get name(): string {
+    return this.config.cookie.name;
+  }
+
+  /** The raw cookie value, found without parsing the whole header (this runs per request). */
+  read(req: HttpRequestLike): string | undefined {
+    return findCookie(header(req, 'cookie'), this.config.cookie.name);
+  }
+
+  write(req: HttpRequestLike, res: object, sealed: string): void {
+    this.adapterHost.httpAdapter.setCookie(res, this.name, sealed, {
+      ...this.attributes(req),
+      maxAge: this.config.cookie.maxAge,
+    });
+  }
+
+  clear(req: HttpRequestLike, res: object): void {
+    this.adapterHost.httpAdapter.clearCookie(res, this.name, this.attributes(req));
+  }
+
+  private attributes(req: HttpRequestLike): CookieSerializeOptions {
+    const { domain, secure, sameSite } = this.config.cookie;
+    return {
+      path: '/',
+      httpOnly: true,
+      sameSite,
+      secure: secure ?? !isPlainHttpLocalhost(req),
+      ...(domain ? { domain } : {}),
+    };
+  }
+}
+
+export function findCookie(cookieHeader: string | undefined, name: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  const needle = `${name}=`;
+  let from = 0;
+  while (from < cookieHeader.length) {
+    const at = cookieHeader.indexOf(needle, from);
+    if (at === -1) return undefined;
+    // A match counts only at a pair boundary: `xwos-session=` is another cookie.
+    let before = at - 1;
+    while (before >= 0 && (cookieHeader[before] === ' ' || cookieHeader[before] === '\t')) before--;
+    if (before < 0 || cookieHeader[before] === ';') {
+      const end = cookieHeader.indexOf(';', at);
+      let value = cookieHeader.slice(at + needle.length, end === -1 ? undefined : end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      return value.includes('%') ? safeDecode(value) : value;
+    }
+    from = at + needle.length;
+  }
+  return undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Browsers drop Secure cookies sent over plain http except on localhost; dev servers need them. */
+export function isPlainHttpLocalhost(req: HttpRequestLike): boolean {
+  if (req.socket?.encrypted) return false;
+  if (header(req, 'x-forwarded-proto')?.toLowerCase().startsWith('https')) return false;
+  const host = (header(req, 'host') ?? '').toLowerCase().replace(/:\d+$/, '');
+  return LOCAL_HOSTS.has(host) || host.endsWith('.localhost');
+}

@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { WorkOS } from '@workos-inc/node';
+import { createHash } from 'node:crypto';
+import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { checkClaims } from './access-token.verifier.js';
+import { seal } from './iron.js';
+import type { AccessTokenClaims, SealedSessionData } from './session.types.js';
+
+export type RefreshOutcome =
+  | { ok: true; data: SealedSessionData; sealed: string; claims: AccessTokenClaims }
+  /** terminal: the refresh token is dead (clear the cookie); otherwise WorkOS was unreachable. */
+  | { ok: false; terminal: boolean; detail: string };
+
+/** Errors after which the refresh token can never work again (the SDK's own list). */
+const TERMINAL_ERRORS = new Set(['invalid_grant', 'mfa_enrollment', 'sso_required']);
+
+/**
+ * How long a finished refresh answers for its old refresh token. Requests the browser sent
+ * with the old cookie before the new one arrived then get the same rotated session instead
+ * of spending a dead token (which WorkOS answers with `invalid_grant`).
+ */
+const REUSE_WINDOW_MS = 30_000;
+
+/**
+ * Exchanges refresh tokens, at most one upstream call per refresh token at a time in this
+ * process: concurrent callers share the winner's result.
+ */
+@Injectable()
+export class SessionRefresher {
+  private readonly logger = new Logger('AuthKit');
+  private readonly inFlight = new Map<string, Promise<RefreshOutcome>>();
+  private readonly recent = new Map<string, { outcome: RefreshOutcome; until: number }>();
+
+  constructor(
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
+  ) {}
+
+  refresh(previous: SealedSessionData, organizationId: string | undefined): Promise<RefreshOutcome> {
+    const key = createHash('sha256').update(previous.refreshToken).digest('base64url');
+    const now = Date.now();
+    const recent = this.recent.get(key);
+    if (recent && recent.until > now) return Promise.resolve(recent.outcome);
+
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.exchange(previous, organizationId).then((outcome) => {
+        this.inFlight.delete(key);
+        if (outcome.ok) this.remember(key, outcome, Date.now());
+        return outcome;
+      });
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private remember(key: string, outcome: RefreshOutcome, now: number): void {
+    for (const [k, entry] of this.recent) {
+      if (entry.until > now) break; // insertion order = expiry order
+      this.recent.delete(k);
+    }
+    this.recent.set(key, { outcome, until: now + REUSE_WINDOW_MS });
+  }
+
+  private async exchange(
+    previous: SealedSessionData,
+    organizationId: string | undefined,
+  ): Promise<RefreshOutcome> {
+    let response: Awaited<ReturnType<WorkOS['userManagement']['authenticateWithRefreshToken']>>;
+    try {
+      response = await this.workos.userManagement.authenticateWithRefreshToken({
+        clientId: this.config.clientId,
+        refreshToken: previous.refreshToken,
+        organizationId,
+      });
+    } catch (error) {
+      const failure = classifyRefreshError(error);
+      this.logger.warn(
+        `refresh ${failure.terminal ? 'rejected' : 'unavailable'}: ${failure.detail}` +
+          (organizationId ? ` (organization ${organizationId})` : ''),
+      );
+      return failure;
+    }
+
+    // The tokens came straight from WorkOS over our own connection: their shape is checked,
+    // not their signature (a JWKS hiccup must not lose a refresh token that is already spent).
+    const check = checkClaims(
+      Buffer.from(response.accessToken.split('.')[1] ?? '', 'base64url'),
+      this.config.issuers,
+      Date.now() / 1000,
+      this.config.clockToleranceSeconds,
+    );
+    if (check.status !== 'valid') {
+      const detail = check.status === 'expired' ? 'token already expired' : check.detail;
+      this.logger.error(`refresh returned an unusable access token: ${detail}`);
+      return { ok: false, terminal: false, detail: `unusable access token: ${detail}` };
+    }
+    const data: SealedSessionData = {
+      accessToken: response.accessToken,
+      refreshToken: response.refreshToken,
+      user: response.user,
+      organizationId: check.claims.org_id,
+      authenticationMethod: response.authenticationMethod,
+      impersonator: response.impersonator,
+    };
+    return { ok: true, data, sealed: seal(data, this.config.cookiePassword), claims: check.claims };
+  }
+}
+
+/** Sorts an SDK error into "token dead" vs "try again later". Unknown errors keep the session. */
+export function classifyRefreshError(error: unknown): { ok: false; terminal: boolean; detail: string } {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    status?: unknown;
+    error?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  const code = typeof e.error === 'string' ? e.error : typeof e.code === 'string' ? e.code : '';
+  if (TERMINAL_ERRORS.has(code)) return { ok: false, terminal: true, detail: code };
+  const status = typeof e.status === 'number' ? `HTTP ${e.status}` : undefined;
+  const name = typeof e.name === 'string' ? e.name : 'error';
+  return { ok: false, terminal: false, detail: [status ?? name, code].filter(Boolean).join(' ') };
+}

@@ -1,0 +1,232 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
+import { header, type HttpRequestLike } from './http.types.js';
+import { unseal } from './iron.js';
+import { SessionCookie } from './session.cookie.js';
+import { SessionRefresher, type RefreshOutcome } from './session.refresher.js';
+import type {
+  AccessTokenClaims,
+  AuthKitFailure,
+  AuthKitFailureReason,
+  AuthKitSession,
+  SealedSessionData,
+  SessionResolution,
+} from './session.types.js';
+import { VerifiedSessionCache } from './verified-session.cache.js';
+
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
+
+/** A cookie that unsealed, with its token checked (possibly expired). */
+export type OpenedCookie =
+  | { ok: true; data: SealedSessionData; check: TokenCheck }
+  | { ok: false; failure: AuthKitFailure };
+
+/**
+ * Turns a request into a session once: the first of guard / interceptor / service to ask
+ * starts the work, the others await the same promise. Refreshes an expired-but-genuine
+ * cookie session in its own organization and writes the new cookie on the response.
+ */
+@Injectable()
+export class SessionResolver {
+  private readonly logger = new Logger('AuthKit');
+  private readonly resolutions = new WeakMap<object, Promise<SessionResolution>>();
+  private readonly cache = new VerifiedSessionCache();
+
+  constructor(
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly refresher: SessionRefresher,
+    private readonly cookie: SessionCookie,
+  ) {}
+
+  resolve(req: HttpRequestLike, res: object): Promise<SessionResolution> {
+    let resolution = this.resolutions.get(req);
+    if (!resolution) {
+      resolution = this.resolveUncached(req, res);
+      this.resolutions.set(req, resolution);
+    }
+    return resolution;
+  }
+
+  /** The settled resolution of this request, if it was resolved already. */
+  peek(req: HttpRequestLike): Promise<SessionResolution> | undefined {
+    return this.resolutions.get(req);
+  }
+
+  /** Replaces this request's resolution, e.g. after an explicit refresh or org switch. */
+  override(req: HttpRequestLike, resolution: SessionResolution): void {
+    this.resolutions.set(req, Promise.resolve(resolution));
+  }
+
+  /** Unseals this request's cookie and checks its token, expired or not. */
+  async openCookie(req: HttpRequestLike): Promise<OpenedCookie> {
+    const raw = this.cookie.read(req);
+    if (raw === undefined) return { ok: false, failure: failure('NO_SESSION', 'no session cookie') };
+    return this.open(raw);
+  }
+
+  /**
+   * Refreshes a cookie session (in `organizationId`, else in the token's own organization),
+   * writes the new cookie, and makes it this request's session.
+   */
+  async refreshCookie(
+    req: HttpRequestLike,
+    res: object,
+    opened: { data: SealedSessionData; claims: AccessTokenClaims },
+    organizationId: string | undefined = opened.claims.org_id ?? opened.data.organizationId,
+  ): Promise<SessionResolution> {
+    let outcome = await this.refresher.refresh(opened.data, organizationId);
+    if (outcome.ok && organizationId !== undefined && outcome.claims.org_id !== organizationId) {
+      // Joined a refresh already under way for another organization: go on from its result.
+      outcome = await this.refresher.refresh(outcome.data, organizationId);
+    }
+    const resolution = this.applyRefresh(req, res, outcome);
+    this.override(req, resolution);
+    return resolution;
+  }
+
+  private async resolveUncached(req: HttpRequestLike, res: object): Promise<SessionResolution> {
+    const authorization = header(req, 'authorization');
+    if (authorization !== undefined && /^bearer /i.test(authorization)) {
+      return this.fromBearer(authorization);
+    }
+    const raw = this.cookie.read(req);
+    if (raw === undefined) return fail('NO_SESSION', 'no session cookie or bearer token');
+    return this.fromCookie(raw, req, res);
+  }
+
+  private async fromBearer(authorization: string): Promise<SessionResolution> {
+    const token = authorization.length <= MAX_CREDENTIAL_BYTES + 10 && BEARER.exec(authorization)?.[1];
+    if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
+    const key = this.cache.keyOf(token);
+    const cached = this.cache.get(key, Date.now() / 1000);
+    if (cached) return { ok: true, session: cached, refreshed: false };
+
+    const check = await this.verifier.verify(token);
+    switch (check.status) {
+      case 'valid': {
+        const session = toSession('bearer', token, check.claims);
+        this.cache.set(key, session);
+        return { ok: true, session, refreshed: false };
+      }
+      case 'expired':
+        // A Bearer caller holds no refresh token: it must refresh itself.
+        return fail('EXPIRED_JWT', 'access token expired', 'bearer');
+      case 'invalid':
+        return fail('INVALID_JWT', check.detail, 'bearer');
+      case 'unavailable':
+        return unavailable('JWKS_UNAVAILABLE', check.detail, 'bearer');
+    }
+  }
+
+  private async fromCookie(raw: string, req: HttpRequestLike, res: object): Promise<SessionResolution> {
+    const key = this.cache.keyOf(raw);
+    const cached = this.cache.get(key, Date.now() / 1000);
+    if (cached) return { ok: true, session: cached, refreshed: false };
+
+    const opened = await this.open(raw);
+    if (!opened.ok) return opened;
+    const { data, check } = opened;
+    switch (check.status) {
+      case 'valid': {
+        const session = toSession('cookie', data.accessToken, check.claims, data);
+        this.cache.set(key, session);
+        return { ok: true, session, refreshed: false };
+      }
+      case 'expired':
+        return this.refreshCookie(req, res, { data, claims: check.claims });
+      case 'invalid':
+        return fail('INVALID_JWT', check.detail, 'cookie');
+      case 'unavailable':
+        return unavailable('JWKS_UNAVAILABLE', check.detail, 'cookie');
+    }
+  }
+
+  private async open(raw: string): Promise<OpenedCookie> {
+    if (raw.length > MAX_CREDENTIAL_BYTES) {
+      return { ok: false, failure: failure('INVALID_SESSION', 'cookie too large', 'cookie') };
+    }
+    const unsealed = unseal(raw, this.config.cookiePassword);
+    if (!unsealed.ok) {
+      return { ok: false, failure: failure('INVALID_SESSION', `cookie ${unsealed.reason}`, 'cookie') };
+    }
+    const data = unsealed.data as Partial<SealedSessionData> | null;
+    if (
+      typeof data !== 'object' ||
+      data === null ||
+      typeof data.accessToken !== 'string' ||
+      typeof data.refreshToken !== 'string'
+    ) {
+      return { ok: false, failure: failure('INVALID_SESSION', 'cookie payload incomplete', 'cookie') };
+    }
+    const check = await this.verifier.verify(data.accessToken);
+    return { ok: true, data: data as SealedSessionData, check };
+  }
+
+  private applyRefresh(req: HttpRequestLike, res: object, outcome: RefreshOutcome): SessionResolution {
+    if (outcome.ok) {
+      this.cookie.write(req, res, outcome.sealed);
+      const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
+      this.cache.set(this.cache.keyOf(outcome.sealed), session);
+      return { ok: true, session, refreshed: true };
+    }
+    if (outcome.terminal) {
+      // The refresh token is dead: the cookie can never work again.
+      this.cookie.clear(req, res);
+      return fail('REFRESH_FAILED', outcome.detail, 'cookie');
+    }
+    // WorkOS could not be reached: keep the cookie, the next request tries again.
+    this.logger.debug(`session kept after failed refresh: ${outcome.detail}`);
+    return unavailable('REFRESH_UNAVAILABLE', outcome.detail, 'cookie');
+  }
+}
+
+export function toSession(
+  source: 'cookie' | 'bearer',
+  accessToken: string,
+  claims: AccessTokenClaims,
+  data?: SealedSessionData,
+): AuthKitSession {
+  return {
+    source,
+    userId: claims.sub,
+    user: data?.user,
+    sessionId: claims.sid,
+    organizationId: claims.org_id,
+    role: claims.role,
+    roles: claims.roles ?? (claims.role ? [claims.role] : []),
+    permissions: claims.permissions ?? [],
+    entitlements: claims.entitlements ?? [],
+    featureFlags: claims.feature_flags ?? [],
+    impersonatorId: claims.act?.sub,
+    claims,
+    accessToken,
+  };
+}
+
+function failure(
+  reason: AuthKitFailureReason,
+  detail: string,
+  source?: 'cookie' | 'bearer',
+  status: 401 | 503 = 401,
+): AuthKitFailure {
+  return { reason, status, detail, source };
+}
+
+function fail(
+  reason: AuthKitFailureReason,
+  detail: string,
+  source?: 'cookie' | 'bearer',
+): SessionResolution {
+  return { ok: false, failure: failure(reason, detail, source) };
+}
+
+function unavailable(
+  reason: AuthKitFailureReason,
+  detail: string,
+  source: 'cookie' | 'bearer',
+): SessionResolution {
+  return { ok: false, failure: failure(reason, detail, source, 503) };
+}

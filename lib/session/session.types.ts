@@ -1,0 +1,71 @@
+import type { User } from '@workos-inc/node';
+
+/** Claims of a WorkOS AuthKit access token that this package reads. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  sid: string;
+  exp: number;
+  iat: number;
+  org_id?: string;
+  role?: string;
+  roles?: string[];
+  permissions?: string[];
+  entitlements?: string[];
+  feature_flags?: string[];
+  act?: { sub: string };
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** A verified session, read from the sealed cookie or from a Bearer access token. */
+export interface AuthKitSession {
+  source: 'cookie' | 'bearer';
+  userId: string;
+  /** The WorkOS user as the cookie carries it; absent for Bearer tokens. */
+  user?: User;
+  sessionId: string;
+  organizationId?: string;
+  role?: string;
+  roles: string[];
+  permissions: string[];
+  entitlements: string[];
+  featureFlags: string[];
+  /** Set when an admin impersonates the user (the `act` claim). */
+  impersonatorId?: string;
+  claims: AccessTokenClaims;
+  accessToken: string;
+}
+
+/** Why a request has no usable session. Stable strings: clients may switch on them. */
+export type AuthKitFailureReason =
+  | 'NO_SESSION'
+  | 'INVALID_SESSION'
+  | 'INVALID_JWT'
+  | 'EXPIRED_JWT'
+  | 'REFRESH_FAILED'
+  | 'REFRESH_UNAVAILABLE'
+  | 'JWKS_UNAVAILABLE';
+
+export interface AuthKitFailure {
+  reason: AuthKitFailureReason;
+  /** 401, or 503 when WorkOS could not be reached and the session may still be good. */
+  status: 401 | 503;
+  /** Safe to show: never a token or cookie value. */
+  detail: string;
+  source?: 'cookie' | 'bearer';
+}
+
+export type SessionResolution =
+  | { ok: true; session: AuthKitSession; refreshed: boolean }
+  | { ok: false; failure: AuthKitFailure };
+
+/** What the cookie holds: the SDK's own payload, so it stays readable by @workos-inc/node. */
+export interface SealedSessionData {
+  accessToken: string;
+  refreshToken: string;
+  user: User;
+  organizationId?: string;
+  authenticationMethod?: string;
+  impersonator?: { email: string; reason: string | null };
+}
