@@ -18,7 +18,9 @@ export const {
 } = new ConfigurableModuleBuilder<AuthKitModuleOptions>({ moduleName: 'AuthKit' })
   .setClassMethodName('forRoot')
   .setExtras<AuthKitModuleExtras>({ isGlobal: true, globalGuard: false }, (definition, extras) => {
-    const guard: Provider[] = extras.globalGuard ? [{ provide: APP_GUARD, useClass: AuthKitGuard }] : [];
+    const guard: Provider[] = extras.globalGuard
+      ? [{ provide: APP_GUARD, useClass: AuthKitGuard }]
+      : [];
     return {
       ...definition,
       global: extras.isGlobal,

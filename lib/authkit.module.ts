@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from './authkit.constants.js';
+import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
 import {
-  AUTHKIT_MODULE_OPTIONS,
-  AuthKitConfigurableModule,
-} from './authkit.module-definition.js';
-import { resolveAuthKitConfig, type AuthKitConfig, type AuthKitModuleOptions } from './authkit.options.js';
+  resolveAuthKitConfig,
+  type AuthKitConfig,
+  type AuthKitModuleOptions,
+} from './authkit.options.js';
 import { FlagGuard } from './flags/flag.guard.js';
 import { FlagService } from './flags/flag.service.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
@@ -53,13 +54,6 @@ import { SessionService } from './session/session.service.js';
     AuthKitGuard,
     { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
-  exports: [
-    WORKOS_CLIENT,
-    SessionResolver,
-    SessionService,
-    FlagService,
-    FlagGuard,
-    AuthKitGuard,
-  ],
+  exports: [WORKOS_CLIENT, SessionResolver, SessionService, FlagService, FlagGuard, AuthKitGuard],
 })
 export class AuthKitModule extends AuthKitConfigurableModule {}

@@ -3,7 +3,11 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import type { AuthKitFailure } from './session.types.js';
 
 /** Answers a failed resolution: 401 (or 503 while WorkOS is unreachable) naming the reason. */
-export function rejectRequest(adapterHost: HttpAdapterHost, res: object, failure: AuthKitFailure): never {
+export function rejectRequest(
+  adapterHost: HttpAdapterHost,
+  res: object,
+  failure: AuthKitFailure,
+): never {
   const adapter = adapterHost.httpAdapter;
   if (failure.source === 'bearer' && failure.status === 401) {
     adapter.setHeader(res, 'WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -60,7 +60,8 @@ export function findCookie(cookieHeader: string | undefined, name: string): stri
     if (before < 0 || cookieHeader[before] === ';') {
       const end = cookieHeader.indexOf(';', at);
       let value = cookieHeader.slice(at + needle.length, end === -1 ? undefined : end).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1);
       return value.includes('%') ? safeDecode(value) : value;
     }
     from = at + needle.length;

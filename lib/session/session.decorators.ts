@@ -11,12 +11,10 @@ function currentSession(): AuthKitSession | undefined {
  * The current session (or one of its fields: `@CurrentSession('organizationId')`);
  * undefined on a route that lets anonymous requests through.
  */
-export const CurrentSession = createParamDecorator(
-  (field: keyof AuthKitSession | undefined) => {
-    const session = currentSession();
-    return field ? session?.[field] : session;
-  },
-);
+export const CurrentSession = createParamDecorator((field: keyof AuthKitSession | undefined) => {
+  const session = currentSession();
+  return field ? session?.[field] : session;
+});
 
 /** The signed-in WorkOS user (cookie sessions), or `{ id }` for a Bearer token. */
 export const CurrentUser = createParamDecorator(() => {

@@ -37,7 +37,10 @@ export class SessionRefresher {
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
   ) {}
 
-  refresh(previous: SealedSessionData, organizationId: string | undefined): Promise<RefreshOutcome> {
+  refresh(
+    previous: SealedSessionData,
+    organizationId: string | undefined,
+  ): Promise<RefreshOutcome> {
     const key = createHash('sha256').update(previous.refreshToken).digest('base64url');
     const now = Date.now();
     const recent = this.recent.get(key);
@@ -109,7 +112,11 @@ export class SessionRefresher {
 }
 
 /** Sorts an SDK error into "token dead" vs "try again later". Unknown errors keep the session. */
-export function classifyRefreshError(error: unknown): { ok: false; terminal: boolean; detail: string } {
+export function classifyRefreshError(error: unknown): {
+  ok: false;
+  terminal: boolean;
+  detail: string;
+} {
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
     status?: unknown;
     error?: unknown;

@@ -20,8 +20,7 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
 /** A cookie that unsealed, with its token checked (possibly expired). */
 export type OpenedCookie =
-  | { ok: true; data: SealedSessionData; check: TokenCheck }
-  | { ok: false; failure: AuthKitFailure };
+  { ok: true; data: SealedSessionData; check: TokenCheck } | { ok: false; failure: AuthKitFailure };
 
 /**
  * Turns a request into a session once: the first of guard / interceptor / service to ask
@@ -63,7 +62,8 @@ export class SessionResolver {
   /** Unseals this request's cookie and checks its token, expired or not. */
   async openCookie(req: HttpRequestLike): Promise<OpenedCookie> {
     const raw = this.cookie.read(req);
-    if (raw === undefined) return { ok: false, failure: failure('NO_SESSION', 'no session cookie') };
+    if (raw === undefined)
+      return { ok: false, failure: failure('NO_SESSION', 'no session cookie') };
     return this.open(raw);
   }
 
@@ -98,7 +98,8 @@ export class SessionResolver {
   }
 
   private async fromBearer(authorization: string): Promise<SessionResolution> {
-    const token = authorization.length <= MAX_CREDENTIAL_BYTES + 10 && BEARER.exec(authorization)?.[1];
+    const token =
+      authorization.length <= MAX_CREDENTIAL_BYTES + 10 && BEARER.exec(authorization)?.[1];
     if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
     const key = this.cache.keyOf(token);
     const cached = this.cache.get(key, Date.now() / 1000);
@@ -121,7 +122,11 @@ export class SessionResolver {
     }
   }
 
-  private async fromCookie(raw: string, req: HttpRequestLike, res: object): Promise<SessionResolution> {
+  private async fromCookie(
+    raw: string,
+    req: HttpRequestLike,
+    res: object,
+  ): Promise<SessionResolution> {
     const key = this.cache.keyOf(raw);
     const cached = this.cache.get(key, Date.now() / 1000);
     if (cached) return { ok: true, session: cached, refreshed: false };
@@ -150,7 +155,10 @@ export class SessionResolver {
     }
     const unsealed = unseal(raw, this.config.cookiePassword);
     if (!unsealed.ok) {
-      return { ok: false, failure: failure('INVALID_SESSION', `cookie ${unsealed.reason}`, 'cookie') };
+      return {
+        ok: false,
+        failure: failure('INVALID_SESSION', `cookie ${unsealed.reason}`, 'cookie'),
+      };
     }
     const data = unsealed.data as Partial<SealedSessionData> | null;
     if (
@@ -159,13 +167,20 @@ export class SessionResolver {
       typeof data.accessToken !== 'string' ||
       typeof data.refreshToken !== 'string'
     ) {
-      return { ok: false, failure: failure('INVALID_SESSION', 'cookie payload incomplete', 'cookie') };
+      return {
+        ok: false,
+        failure: failure('INVALID_SESSION', 'cookie payload incomplete', 'cookie'),
+      };
     }
     const check = await this.verifier.verify(data.accessToken);
     return { ok: true, data: data as SealedSessionData, check };
   }
 
-  private applyRefresh(req: HttpRequestLike, res: object, outcome: RefreshOutcome): SessionResolution {
+  private applyRefresh(
+    req: HttpRequestLike,
+    res: object,
+    outcome: RefreshOutcome,
+  ): SessionResolution {
     if (outcome.ok) {
       this.cookie.write(req, res, outcome.sealed);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);

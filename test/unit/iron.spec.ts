@@ -44,7 +44,10 @@ describe('iron Fe26.2 seal', () => {
   });
 
   it('rejects another password with bad_mac', () => {
-    expect(unseal(seal(payload, password), 'q'.repeat(40))).toEqual({ ok: false, reason: 'bad_mac' });
+    expect(unseal(seal(payload, password), 'q'.repeat(40))).toEqual({
+      ok: false,
+      reason: 'bad_mac',
+    });
   });
 
   describe('rejects every tampered part without throwing', () => {

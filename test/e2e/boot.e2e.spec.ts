@@ -1,0 +1,96 @@
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { AuthKitModule, RequireFlag } from '../../lib/index.js';
+import type { WorkOSEmulator } from '../../lib/testing/index.js';
+import { COOKIE_PASSWORD } from './support/app.fixture.js';
+import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
+
+@Controller()
+class PingController {
+  @Get('gated')
+  @RequireFlag('beta')
+  gated() {
+    return { ok: true };
+  }
+}
+
+describe('module configuration', () => {
+  let emulator: WorkOSEmulator;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    emulator = await startSeededEmulator();
+  });
+  afterAll(() => emulator.close());
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  const boot = (options: Parameters<typeof AuthKitModule.forRoot>[0]) =>
+    Test.createTestingModule({ imports: [AuthKitModule.forRoot(options)] }).compile();
+
+  it('fails at boot on a short cookie password, saying how to fix it', async () => {
+    await expect(boot({ ...emulator.connection(), cookiePassword: 'too-short' })).rejects.toThrow(
+      /cookiePassword must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
+    );
+  });
+
+  it('fails at boot without a client id or API key, naming the env vars', async () => {
+    delete process.env.WORKOS_CLIENT_ID;
+    delete process.env.WORKOS_API_KEY;
+    await expect(boot({ cookiePassword: COOKIE_PASSWORD })).rejects.toThrow(
+      /clientId is missing.*WORKOS_CLIENT_ID.*apiKey is missing.*WORKOS_API_KEY/s,
+    );
+  });
+
+  it('falls back to WORKOS_CLIENT_ID / WORKOS_API_KEY / WORKOS_COOKIE_PASSWORD', async () => {
+    const { clientId, apiKey, ...host } = emulator.connection();
+    process.env.WORKOS_CLIENT_ID = clientId;
+    process.env.WORKOS_API_KEY = apiKey;
+    process.env.WORKOS_COOKIE_PASSWORD = COOKIE_PASSWORD;
+    const moduleRef = await Test.createTestingModule({
+      imports: [AuthKitModule.forRoot(host)],
+      controllers: [PingController],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+      const res = await request(app.getHttpServer())
+        .get('/gated')
+        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
+      expect(res.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('forRootAsync takes options from an injected provider', async () => {
+    @Injectable()
+    class Settings {
+      readonly authkit = { ...emulator.connection(), cookiePassword: COOKIE_PASSWORD };
+    }
+    @Module({ providers: [Settings], exports: [Settings] })
+    class SettingsModule {}
+
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthKitModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [Settings],
+          useFactory: (settings: Settings) => settings.authkit,
+        }),
+      ],
+      controllers: [PingController],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+      const res = await request(app.getHttpServer())
+        .get('/gated')
+        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
+      expect(res.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,338 @@
+import { WorkOS } from '@workos-inc/node';
+import request from 'supertest';
+import type { WorkOSEmulator } from '../../lib/testing/index.js';
+import { unseal } from '../../lib/session/iron.js';
+import {
+  COOKIE_PASSWORD,
+  sessionCookieFrom,
+  setCookies,
+  startApp,
+  type Platform,
+  type TestApp,
+} from './support/app.fixture.js';
+import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+
+type SealedPayload = { accessToken: string; refreshToken: string; organizationId?: string };
+
+function payloadOf(cookie: string): SealedPayload {
+  const result = unseal(cookie, COOKIE_PASSWORD);
+  if (!result.ok) throw new Error(`cookie did not unseal: ${result.reason}`);
+  return result.data as SealedPayload;
+}
+
+function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
+describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (platform) => {
+  let emulator: WorkOSEmulator;
+  let t: TestApp;
+  let workos: WorkOS;
+
+  beforeAll(async () => {
+    emulator = await startSeededEmulator();
+    t = await startApp(platform, emulator);
+    workos = new WorkOS(emulator.apiKey, { ...emulator.connection(), maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await t.close();
+    await emulator.close();
+  });
+  afterEach(() => emulator.clearFaults());
+
+  async function cookieFor(
+    userId: string,
+    organizationId?: string,
+    accessTokenExpiresIn?: number,
+  ): Promise<string> {
+    const session = await emulator.createSession({ userId, organizationId, accessTokenExpiresIn });
+    return emulator.sealSession(session, COOKIE_PASSWORD);
+  }
+  const get = (path: string, cookie?: string) => {
+    const req = request(t.server).get(path);
+    return cookie === undefined ? req : req.set('Cookie', `wos-session=${cookie}`);
+  };
+
+  describe('@RequireFlag', () => {
+    it('answers 401 NO_SESSION without a session', async () => {
+      const res = await get('/flags/beta');
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ reason: 'NO_SESSION' });
+    });
+
+    it('lets a session whose claim has the flag through', async () => {
+      const res = await get('/flags/beta', await cookieFor(ALICE, ORG_B));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, organizationId: ORG_B, flags: ['beta'] });
+    });
+
+    it('answers 403 naming the missing flag when the claim lacks it', async () => {
+      const res = await get('/flags/beta', await cookieFor(ALICE, ORG_A));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ reason: 'FLAG_DISABLED', flags: ['beta'], mode: 'all' });
+    });
+
+    it("mode 'any' needs one flag, the default 'all' needs every flag", async () => {
+      const cookie = await cookieFor(ALICE, ORG_B); // beta, not alpha
+      expect((await get('/flags/any', cookie)).status).toBe(200);
+      const all = await get('/flags/all', cookie);
+      expect(all.status).toBe(403);
+      expect(all.body.flags).toEqual(['alpha']);
+      expect((await get('/flags/any', await cookieFor(ALICE, ORG_A))).status).toBe(403);
+    });
+
+    it('works on a controller, and a method requirement adds to it', async () => {
+      const withBeta = await cookieFor(ALICE, ORG_B);
+      expect((await get('/class-gated', withBeta)).status).toBe(200);
+      expect((await get('/class-gated/and-alpha', withBeta)).status).toBe(403);
+      expect((await get('/class-gated', await cookieFor(ALICE, ORG_A))).status).toBe(403);
+    });
+
+    it('accepts a Bearer access token', async () => {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+      const res = await request(t.server)
+        .get('/flags/beta')
+        .set('Authorization', `Bearer ${session.accessToken}`);
+      expect(res.status).toBe(200);
+      expect(setCookies(res)).toEqual([]);
+    });
+
+    it('answers an expired Bearer token with 401 and WWW-Authenticate, without refreshing', async () => {
+      const session = await emulator.createSession({
+        userId: ALICE,
+        organizationId: ORG_B,
+        accessTokenExpiresIn: -120,
+      });
+      const before = emulator.calls.refresh;
+      const res = await request(t.server)
+        .get('/flags/beta')
+        .set('Authorization', `Bearer ${session.accessToken}`);
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ reason: 'EXPIRED_JWT' });
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(emulator.calls.refresh).toBe(before);
+    });
+  });
+
+  describe('expired but genuine cookie', () => {
+    it('is refreshed in its own organization before the flag guard decides', async () => {
+      // Default org A lacks `beta`: a refresh that dropped org B would answer 403.
+      const cookie = await cookieFor(ALICE, ORG_B, -120);
+      const before = emulator.calls.refresh;
+      const res = await get('/flags/beta', cookie);
+      expect(res.status).toBe(200);
+      expect(res.body.organizationId).toBe(ORG_B);
+      expect(emulator.calls.refresh).toBe(before + 1);
+      const fresh = sessionCookieFrom(res);
+      expect(fresh).toBeDefined();
+      expect(claimsOf(payloadOf(fresh!).accessToken).org_id).toBe(ORG_B);
+    });
+
+    it('picks up a flag that was turned on since the token was issued', async () => {
+      const cookie = await cookieFor(BOB, ORG_A, -120); // bob has no flags at issuance
+      expect((await get('/flags/all', await cookieFor(BOB, ORG_A))).status).toBe(403);
+      emulator.setFlag('alpha', { users: [BOB] });
+      emulator.setFlag('beta', { orgRule: 'some', organizations: [ORG_A, ORG_B] });
+      try {
+        const res = await get('/flags/all', cookie);
+        expect(res.status).toBe(200);
+      } finally {
+        emulator.setFlag('alpha', { users: [] });
+        emulator.setFlag('beta', { orgRule: 'some', organizations: [ORG_B] });
+      }
+    });
+
+    it('N concurrent requests cause exactly one upstream refresh and share one new cookie', async () => {
+      const cookie = await cookieFor(ALICE, ORG_B, -120);
+      const before = emulator.calls.refresh;
+      emulator.fault('authenticate', { delayMs: 100 }); // keep the refresh in flight while all arrive
+      const N = 25;
+      const responses = await Promise.all(
+        Array.from({ length: N }, (_, i) => get(i % 2 ? '/flags/beta' : '/me', cookie)),
+      );
+      expect(emulator.calls.refresh - before).toBe(1);
+      expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
+      const cookies = new Set(responses.map((r) => sessionCookieFrom(r)));
+      expect(cookies.size).toBe(1);
+      expect([...cookies][0]).toBeDefined();
+    });
+
+    it('writes the refreshed cookie with safe attributes, also when the handler throws', async () => {
+      const res = await get('/flags/throws', await cookieFor(ALICE, ORG_B, -120));
+      expect(res.status).toBe(400);
+      const line = setCookies(res).find((c) => c.startsWith('wos-session='));
+      expect(line).toMatch(/; HttpOnly/i);
+      expect(line).toMatch(/; SameSite=Lax/i);
+      expect(line).toMatch(/; Path=\//i);
+      expect(line).not.toMatch(/; Secure/i); // plain http on 127.0.0.1
+    });
+
+    it('marks the cookie Secure on any host but plain-http localhost', async () => {
+      const res = await get('/me', await cookieFor(ALICE, ORG_B, -120)).set(
+        'Host',
+        'app.example.com',
+      );
+      expect(setCookies(res).find((c) => c.startsWith('wos-session='))).toMatch(/; Secure/i);
+    });
+
+    it('is refreshed transparently on routes without guards', async () => {
+      const res = await get('/me', await cookieFor(ALICE, ORG_B, -120));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ userId: ALICE, organizationId: ORG_B, source: 'cookie' });
+      expect(res.body.user).toMatchObject({ id: ALICE, email: 'alice@example.test' });
+      expect(sessionCookieFrom(res)).toBeDefined();
+      const unguardedThrow = await get('/me/throws', await cookieFor(ALICE, ORG_B, -120));
+      expect(unguardedThrow.status).toBe(400);
+      expect(sessionCookieFrom(unguardedThrow)).toBeDefined();
+    });
+
+    it('writes a cookie the SDK itself accepts', async () => {
+      const res = await get('/me', await cookieFor(ALICE, ORG_B, -120));
+      const auth = await workos.userManagement
+        .loadSealedSession({
+          sessionData: sessionCookieFrom(res)!,
+          cookiePassword: COOKIE_PASSWORD,
+        })
+        .authenticate();
+      expect(auth).toMatchObject({ authenticated: true, organizationId: ORG_B });
+    });
+
+    it('invalid_grant (refresh token already spent) → 401 REFRESH_FAILED and the cookie is cleared', async () => {
+      const session = await emulator.createSession({
+        userId: ALICE,
+        organizationId: ORG_B,
+        accessTokenExpiresIn: -120,
+      });
+      // Spend the refresh token behind our back, as another device or an old tab would.
+      await workos.userManagement.authenticateWithRefreshToken({
+        clientId: emulator.clientId,
+        refreshToken: session.refreshToken,
+      });
+      const res = await get('/flags/beta', emulator.sealSession(session, COOKIE_PASSWORD));
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ reason: 'REFRESH_FAILED' });
+      const cleared = setCookies(res).find((c) => c.startsWith('wos-session='));
+      expect(cleared).toMatch(/^wos-session=;/);
+      expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970|Max-Age=0/i);
+    });
+
+    it.each([
+      ['500', { status: 500 }],
+      ['502', { status: 502 }],
+      ['429', { status: 429 }],
+      ['connection dropped', { down: true }],
+    ])(
+      'a transient failure (%s) → 503 REFRESH_UNAVAILABLE, cookie kept, next try works',
+      async (_n, fault) => {
+        const cookie = await cookieFor(ALICE, ORG_B, -120);
+        emulator.fault('authenticate', fault);
+        const res = await get('/flags/beta', cookie);
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ reason: 'REFRESH_UNAVAILABLE' });
+        expect(res.headers['retry-after']).toBe('1');
+        expect(setCookies(res)).toEqual([]);
+        emulator.clearFaults();
+        const retry = await get('/flags/beta', cookie);
+        expect(retry.status).toBe(200);
+        expect(sessionCookieFrom(retry)).toBeDefined();
+      },
+    );
+
+    it('a refresh slower than requestTimeoutMs → 503, cookie kept', async () => {
+      const slow = await startApp(platform, emulator, { requestTimeoutMs: 150 });
+      try {
+        const cookie = await cookieFor(ALICE, ORG_B, -120);
+        emulator.fault('authenticate', { delayMs: 1000, times: 1 });
+        const res = await request(slow.server)
+          .get('/flags/beta')
+          .set('Cookie', `wos-session=${cookie}`);
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ reason: 'REFRESH_UNAVAILABLE' });
+        expect(setCookies(res)).toEqual([]);
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
+  describe('FlagService, SessionService, decorators, AuthKitGuard', () => {
+    it('FlagService reads the current request session', async () => {
+      expect((await get('/flags/service', await cookieFor(ALICE, ORG_B))).body).toEqual({
+        beta: true,
+        all: ['beta'],
+      });
+      expect((await get('/flags/service')).body).toEqual({ beta: false, all: [] });
+    });
+
+    it('an anonymous request on an unguarded route sees no session', async () => {
+      expect((await get('/me')).body).toEqual({
+        userId: null,
+        user: null,
+        organizationId: null,
+        source: null,
+      });
+    });
+
+    it('switchOrganization moves the session and re-seals it', async () => {
+      const res = await request(t.server)
+        .post('/me/switch')
+        .set('Cookie', `wos-session=${await cookieFor(ALICE, ORG_A)}`)
+        .send({ organizationId: ORG_B });
+      expect(res.body).toEqual({ organizationId: ORG_B });
+      expect(payloadOf(sessionCookieFrom(res)!).organizationId).toBe(ORG_B);
+    });
+
+    it('refresh() keeps the organization', async () => {
+      const res = await request(t.server)
+        .post('/me/refresh')
+        .set('Cookie', `wos-session=${await cookieFor(ALICE, ORG_B)}`);
+      expect(res.body).toEqual({ organizationId: ORG_B });
+    });
+
+    it('signOut() builds the logout URL from sid even with an expired token, and clears the cookie', async () => {
+      const session = await emulator.createSession({
+        userId: ALICE,
+        organizationId: ORG_B,
+        accessTokenExpiresIn: -120,
+      });
+      emulator.fault('authenticate', { status: 500 }); // refresh cannot rescue it
+      const res = await request(t.server)
+        .post('/me/sign-out')
+        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
+      const url = new URL(res.body.logoutUrl as string);
+      expect(url.pathname).toBe('/user_management/sessions/logout');
+      expect(url.searchParams.get('session_id')).toBe(session.sessionId);
+      expect(url.searchParams.get('return_to')).toBe('http://app.test/bye');
+      expect(setCookies(res).some((c) => /^wos-session=;/.test(c))).toBe(true);
+    });
+
+    it('AuthKitGuard requires a session; @Public() opts out', async () => {
+      expect((await get('/guarded')).status).toBe(401);
+      expect((await get('/guarded', await cookieFor(BOB, ORG_A))).body).toEqual({ userId: BOB });
+      expect((await get('/guarded/open')).body).toEqual({ open: true });
+    });
+
+    it('accepts a cookie sealed by the SDK itself', async () => {
+      const code = emulator.issueCode({ userId: ALICE, organizationId: ORG_B });
+      const { sealedSession } = await workos.userManagement.authenticateWithCode({
+        clientId: emulator.clientId,
+        code,
+        session: { sealSession: true, cookiePassword: COOKIE_PASSWORD },
+      });
+      const res = await get('/flags/beta', sealedSession!);
+      expect(res.status).toBe(200);
+      expect(res.body.organizationId).toBe(ORG_B);
+    });
+
+    it('never logs a token, refresh token, sealed cookie or cookie header', () => {
+      const log = t.logger.lines.join('\n');
+      expect(log).not.toMatch(/Fe26\.2\*/);
+      expect(log).not.toMatch(/eyJ[\w-]+\.eyJ/); // a JWT
+      expect(log).not.toMatch(/wos-session=/);
+      expect(log).not.toMatch(/refresh_token_|rt_[A-Za-z0-9]{8}/);
+    });
+  });
+});

@@ -1,0 +1,224 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  UseGuards,
+  type INestApplication,
+  type LoggerService,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Server } from 'node:http';
+import {
+  AuthKitGuard,
+  AuthKitModule,
+  CurrentSession,
+  CurrentUser,
+  FlagService,
+  Public,
+  RequireFlag,
+  SessionService,
+  type AuthKitModuleOptions,
+  type AuthKitSession,
+} from '../../../lib/index.js';
+import type { WorkOSEmulator } from '../../../lib/testing/index.js';
+
+export const COOKIE_PASSWORD = 'e2e-cookie-password-that-is-long-enough-0123';
+
+@Controller('flags')
+class FlagsController {
+  constructor(private readonly flags: FlagService) {}
+
+  @Get('beta')
+  @RequireFlag('beta')
+  beta(@CurrentSession() session: AuthKitSession) {
+    return { ok: true, organizationId: session.organizationId, flags: session.featureFlags };
+  }
+
+  @Get('any')
+  @RequireFlag(['alpha', 'beta'], { mode: 'any' })
+  any() {
+    return { ok: true };
+  }
+
+  @Get('all')
+  @RequireFlag(['alpha', 'beta'])
+  all() {
+    return { ok: true };
+  }
+
+  @Get('throws')
+  @RequireFlag('beta')
+  throws(): never {
+    throw new BadRequestException('handler failed on purpose');
+  }
+
+  @Get('service')
+  service() {
+    return { beta: this.flags.isEnabled('beta'), all: this.flags.getAll() };
+  }
+}
+
+@Controller('class-gated')
+@RequireFlag('beta')
+class ClassGatedController {
+  @Get()
+  get() {
+    return { ok: true };
+  }
+
+  @Get('and-alpha')
+  @RequireFlag('alpha')
+  andAlpha() {
+    return { ok: true };
+  }
+}
+
+@Controller('me')
+class MeController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Get()
+  me(
+    @CurrentSession() session: AuthKitSession | undefined,
+    @CurrentUser() user: { id: string } | undefined,
+    @CurrentSession('organizationId') organizationId: string | undefined,
+  ) {
+    return {
+      userId: session?.userId ?? null,
+      user: user ?? null,
+      organizationId: organizationId ?? null,
+      source: session?.source ?? null,
+    };
+  }
+
+  @Get('throws')
+  throws(): never {
+    throw new BadRequestException('unguarded handler failed on purpose');
+  }
+
+  @Post('switch')
+  @HttpCode(200)
+  async switch(@Body() body: { organizationId: string }) {
+    const resolution = await this.sessions.switchOrganization(body.organizationId);
+    return resolution.ok
+      ? { organizationId: resolution.session.organizationId }
+      : { failure: resolution.failure.reason };
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  async refresh() {
+    const resolution = await this.sessions.refresh();
+    return resolution.ok
+      ? { organizationId: resolution.session.organizationId }
+      : resolution.failure;
+  }
+
+  @Post('sign-out')
+  @HttpCode(200)
+  async signOut() {
+    return {
+      logoutUrl: (await this.sessions.signOut({ returnTo: 'http://app.test/bye' })) ?? null,
+    };
+  }
+}
+
+@Controller('guarded')
+@UseGuards(AuthKitGuard)
+class GuardedController {
+  @Get()
+  get(@CurrentSession('userId') userId: string) {
+    return { userId };
+  }
+
+  @Get('open')
+  @Public()
+  open() {
+    return { open: true };
+  }
+}
+
+export const controllers = [FlagsController, ClassGatedController, MeController, GuardedController];
+
+export type Platform = 'express' | 'fastify';
+
+/** Collects every log line, so tests can prove no secret was ever logged. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private push(level: string, message: unknown, rest: unknown[]): void {
+    this.lines.push(
+      `${level} ${[message, ...rest].map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ')}`,
+    );
+  }
+  log(message: unknown, ...rest: unknown[]) {
+    this.push('log', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.push('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.push('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.push('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.push('verbose', message, rest);
+  }
+}
+
+export interface TestApp {
+  app: INestApplication;
+  server: Server;
+  logger: CapturingLogger;
+  close(): Promise<void>;
+}
+
+export async function startApp(
+  platform: Platform,
+  emulator: WorkOSEmulator,
+  options: Partial<AuthKitModuleOptions> = {},
+): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      AuthKitModule.forRoot({
+        ...emulator.connection(),
+        cookiePassword: COOKIE_PASSWORD,
+        ...options,
+      }),
+    ],
+    controllers,
+  }).compile();
+  const logger = new CapturingLogger();
+  const app =
+    platform === 'express'
+      ? moduleRef.createNestApplication({ logger })
+      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
+  await app.init();
+  if (platform === 'fastify') {
+    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  }
+  return {
+    app,
+    server: app.getHttpServer() as Server,
+    logger,
+    close: () => app.close(),
+  };
+}
+
+/** The `Set-Cookie` headers of a supertest response. */
+export function setCookies(res: { headers: Record<string, unknown> }): string[] {
+  const raw = res.headers['set-cookie'];
+  return Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+}
+
+/** The new session cookie value a response set, if any. */
+export function sessionCookieFrom(res: { headers: Record<string, unknown> }): string | undefined {
+  const line = setCookies(res).find((c) => c.startsWith('wos-session='));
+  if (!line) return undefined;
+  return decodeURIComponent(line.slice('wos-session='.length).split(';')[0] ?? '');
+}

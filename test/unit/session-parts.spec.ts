@@ -1,0 +1,92 @@
+import { checkClaims } from '../../lib/session/access-token.verifier.js';
+import { findCookie, isPlainHttpLocalhost } from '../../lib/session/session.cookie.js';
+import { classifyRefreshError } from '../../lib/session/session.refresher.js';
+import { resolveAuthKitConfig } from '../../lib/authkit.options.js';
+
+const ISS = ['https://api.workos.com'];
+const NOW = 1_800_000_000;
+const payload = (claims: Record<string, unknown>) =>
+  new TextEncoder().encode(JSON.stringify(claims));
+const good = { iss: ISS[0], sub: 'user_1', sid: 'session_1', iat: NOW - 10, exp: NOW + 290 };
+
+describe('checkClaims', () => {
+  it('accepts a complete token and reports expiry only past the tolerance', () => {
+    expect(checkClaims(payload(good), ISS, NOW, 30).status).toBe('valid');
+    expect(checkClaims(payload({ ...good, exp: NOW - 29 }), ISS, NOW, 30).status).toBe('valid');
+    expect(checkClaims(payload({ ...good, exp: NOW - 31 }), ISS, NOW, 30).status).toBe('expired');
+  });
+
+  it.each([
+    ['wrong issuer', { iss: 'https://evil.test' }],
+    ['missing sid', { sid: undefined }],
+    ['empty sub', { sub: '' }],
+    ['string exp', { exp: String(NOW + 10) }],
+    ['missing exp', { exp: undefined }],
+    ['missing iat', { iat: undefined }],
+    ['iat in the future', { iat: NOW + 120 }],
+    ['nbf in the future', { nbf: NOW + 120 }],
+    ['non-string org_id', { org_id: 42 }],
+    ['feature_flags not a list', { feature_flags: 'beta' }],
+  ])('rejects %s', (_name, patch) => {
+    expect(checkClaims(payload({ ...good, ...patch }), ISS, NOW, 30).status).toBe('invalid');
+  });
+
+  it('rejects a payload that is not a JSON object', () => {
+    expect(checkClaims(new TextEncoder().encode('[1]'), ISS, NOW, 30).status).toBe('invalid');
+    expect(checkClaims(new TextEncoder().encode('{'), ISS, NOW, 30).status).toBe('invalid');
+  });
+});
+
+describe('findCookie', () => {
+  it('finds the cookie at a pair boundary only', () => {
+    expect(findCookie('a=1; wos-session=abc*~2; b=2', 'wos-session')).toBe('abc*~2');
+    expect(findCookie('xwos-session=evil; wos-session=good', 'wos-session')).toBe('good');
+    expect(findCookie('xwos-session=evil', 'wos-session')).toBeUndefined();
+    expect(findCookie('wos-session="quoted"', 'wos-session')).toBe('quoted');
+    expect(findCookie('wos-session=a%2Ab', 'wos-session')).toBe('a*b');
+    expect(findCookie(undefined, 'wos-session')).toBeUndefined();
+  });
+
+  it('tells plain-http localhost from everything else', () => {
+    expect(isPlainHttpLocalhost({ headers: { host: 'localhost:3000' } })).toBe(true);
+    expect(isPlainHttpLocalhost({ headers: { host: '127.0.0.1:3000' } })).toBe(true);
+    expect(isPlainHttpLocalhost({ headers: { host: 'app.example.com' } })).toBe(false);
+    expect(
+      isPlainHttpLocalhost({ headers: { host: 'localhost', 'x-forwarded-proto': 'https' } }),
+    ).toBe(false);
+    expect(
+      isPlainHttpLocalhost({ headers: { host: 'localhost' }, socket: { encrypted: true } }),
+    ).toBe(false);
+  });
+});
+
+describe('classifyRefreshError', () => {
+  it('treats only a dead refresh token as terminal', () => {
+    expect(classifyRefreshError({ status: 400, error: 'invalid_grant' }).terminal).toBe(true);
+    expect(classifyRefreshError({ status: 403, code: 'sso_required' }).terminal).toBe(true);
+    expect(classifyRefreshError({ status: 500 }).terminal).toBe(false);
+    expect(classifyRefreshError({ status: 429 }).terminal).toBe(false);
+    expect(classifyRefreshError(new TypeError('fetch failed')).terminal).toBe(false);
+    expect(classifyRefreshError({ status: 401, error: 'invalid_client' }).terminal).toBe(false);
+  });
+});
+
+describe('resolveAuthKitConfig', () => {
+  const base = { clientId: 'client_1', apiKey: 'sk_test_1', cookiePassword: 'p'.repeat(32) };
+  it('pins the issuer to the API host by default, in both forms WorkOS uses', () => {
+    expect(resolveAuthKitConfig(base, {}).issuers).toEqual([
+      'https://api.workos.com',
+      'https://api.workos.com/user_management/client_1',
+    ]);
+    expect(
+      resolveAuthKitConfig({ ...base, apiHostname: '127.0.0.1', https: false, port: 8080 }, {})
+        .jwksUrl,
+    ).toBe('http://127.0.0.1:8080/sso/jwks/client_1');
+  });
+
+  it('refuses SameSite=None without Secure', () => {
+    expect(() =>
+      resolveAuthKitConfig({ ...base, cookieSameSite: 'none', cookieSecure: false }, {}),
+    ).toThrow(/SameSite "none" needs a Secure cookie/);
+  });
+});
