@@ -52,7 +52,9 @@ export class AccessTokenVerifier {
     const [encodedHeader, encodedPayload, encodedSignature] = segments as [string, string, string];
     let header: JWSHeaderParameters;
     try {
-      header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8')) as JWSHeaderParameters;
+      header = JSON.parse(
+        Buffer.from(encodedHeader, 'base64url').toString('utf8'),
+      ) as JWSHeaderParameters;
     } catch {
       return invalid('header is not JSON');
     }

@@ -123,7 +123,7 @@ describe('bad input (SECURITY.md)', () => {
     expect(emulator.calls.jwks - before).toBeLessThanOrEqual(1);
   });
 
-  it.each([['../../dev/null'], ["' OR 1=1 --"], ['k'.repeat(2500)]])(
+  it.each([['../../dev/null'], ["' OR 1=1 --"], ['k'.repeat(1200)]])(
     '4: kid %#: compared for equality only',
     async (weird) => {
       await expectRejectedEverywhere(await signWith(attacker.privateKey, { kid: weird }));

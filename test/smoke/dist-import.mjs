@@ -8,9 +8,7 @@ import { WorkOSEmulator } from 'nestjs-authkit/testing';
 const emulator = await WorkOSEmulator.start();
 class AppModule {}
 Module({
-  imports: [
-    AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: 'x'.repeat(32) }),
-  ],
+  imports: [AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: 'x'.repeat(32) })],
 })(AppModule);
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.init();
