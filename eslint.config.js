@@ -2,7 +2,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-dist/**', 'node_modules/**', 'compat/node_modules/**', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.bench-dist/**',
+      'node_modules/**',
+      'compat/node_modules/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
