@@ -111,21 +111,28 @@ export class SessionRefresher {
   }
 }
 
-/** Sorts an SDK error into "token dead" vs "try again later". Unknown errors keep the session. */
+/**
+ * Sorts an SDK error into "token dead" vs "try again later". The reason is read from the
+ * OAuth `error` field (WorkOS) or a `code` (the official emulator answers reuse with
+ * `{ code: 'invalid_grant' }`). Unknown errors keep the session.
+ */
 export function classifyRefreshError(error: unknown): {
   ok: false;
   terminal: boolean;
   detail: string;
 } {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as {
-    status?: unknown;
-    error?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  const code = typeof e.error === 'string' ? e.error : typeof e.code === 'string' ? e.code : '';
+  const e = asRecord(error);
+  const raw = asRecord(e.rawData);
+  const code =
+    [e.error, e.code, raw.error, raw.code].find(
+      (value): value is string => typeof value === 'string',
+    ) ?? '';
   if (TERMINAL_ERRORS.has(code)) return { ok: false, terminal: true, detail: code };
   const status = typeof e.status === 'number' ? `HTTP ${e.status}` : undefined;
   const name = typeof e.name === 'string' ? e.name : 'error';
   return { ok: false, terminal: false, detail: [status ?? name, code].filter(Boolean).join(' ') };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }

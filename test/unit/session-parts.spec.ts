@@ -64,6 +64,10 @@ describe('classifyRefreshError', () => {
   it('treats only a dead refresh token as terminal', () => {
     expect(classifyRefreshError({ status: 400, error: 'invalid_grant' }).terminal).toBe(true);
     expect(classifyRefreshError({ status: 403, code: 'sso_required' }).terminal).toBe(true);
+    expect(
+      classifyRefreshError({ status: 400, rawData: { code: 'invalid_grant', message: 'x' } })
+        .terminal,
+    ).toBe(true);
     expect(classifyRefreshError({ status: 500 }).terminal).toBe(false);
     expect(classifyRefreshError({ status: 429 }).terminal).toBe(false);
     expect(classifyRefreshError(new TypeError('fetch failed')).terminal).toBe(false);
