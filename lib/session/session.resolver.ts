@@ -49,11 +49,6 @@ export class SessionResolver {
     return resolution;
   }
 
-  /** The settled resolution of this request, if it was resolved already. */
-  peek(req: HttpRequestLike): Promise<SessionResolution> | undefined {
-    return this.resolutions.get(req);
-  }
-
   /** Replaces this request's resolution, e.g. after an explicit refresh or org switch. */
   override(req: HttpRequestLike, resolution: SessionResolution): void {
     this.resolutions.set(req, Promise.resolve(resolution));
