@@ -110,10 +110,8 @@ export class SessionResolver {
       case 'expired':
         // A Bearer caller holds no refresh token: it must refresh itself.
         return fail('EXPIRED_JWT', 'access token expired', 'bearer');
-      case 'invalid':
-        return fail('INVALID_JWT', check.detail, 'bearer');
-      case 'unavailable':
-        return unavailable('JWKS_UNAVAILABLE', check.detail, 'bearer');
+      default:
+        return rejectedToken(check, 'bearer');
     }
   }
 
@@ -137,10 +135,8 @@ export class SessionResolver {
       }
       case 'expired':
         return this.refreshCookie(req, res, { data, claims: check.claims });
-      case 'invalid':
-        return fail('INVALID_JWT', check.detail, 'cookie');
-      case 'unavailable':
-        return unavailable('JWKS_UNAVAILABLE', check.detail, 'cookie');
+      default:
+        return rejectedToken(check, 'cookie');
     }
   }
 
@@ -214,6 +210,16 @@ export function toSession(
     claims,
     accessToken,
   };
+}
+
+/** The failure for a token that did not verify (or whose keys could not be fetched). */
+export function rejectedToken(
+  check: Extract<TokenCheck, { status: 'invalid' | 'unavailable' }>,
+  source: 'cookie' | 'bearer',
+): SessionResolution {
+  return check.status === 'invalid'
+    ? fail('INVALID_JWT', check.detail, source)
+    : unavailable('JWKS_UNAVAILABLE', check.detail, source);
 }
 
 function failure(

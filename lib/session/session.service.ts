@@ -4,7 +4,7 @@ import { WORKOS_CLIENT } from '../authkit.constants.js';
 import type { HttpRequestLike } from './http.types.js';
 import { currentContext } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
-import { SessionResolver } from './session.resolver.js';
+import { rejectedToken, SessionResolver } from './session.resolver.js';
 import type { AuthKitSession, SessionResolution } from './session.types.js';
 
 /** Session operations for code that needs more than the guards and decorators give. */
@@ -33,17 +33,8 @@ export class SessionService {
     const opened = await this.resolver.openCookie(context.req);
     if (!opened.ok) return opened;
     const { data, check } = opened;
-    if (check.status !== 'valid' && check.status !== 'expired') {
-      return {
-        ok: false,
-        failure: {
-          reason: check.status === 'invalid' ? 'INVALID_JWT' : 'JWKS_UNAVAILABLE',
-          status: check.status === 'invalid' ? 401 : 503,
-          detail: check.detail,
-          source: 'cookie',
-        },
-      };
-    }
+    if (check.status !== 'valid' && check.status !== 'expired')
+      return rejectedToken(check, 'cookie');
     const resolution = await this.resolver.refreshCookie(
       context.req,
       context.res,
