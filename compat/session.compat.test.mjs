@@ -78,6 +78,21 @@ after(async () => {
   await emulator?.close();
 });
 
+/**
+ * The emulator's tokens live an hour (not configurable): move this process's clock, ours and
+ * the emulator's alike, two hours on instead of waiting. Restored when the test ends.
+ */
+function moveClockTwoHoursOn(t) {
+  const realNow = Date.now;
+  t.after(() => {
+    Date.now = realNow;
+  });
+  Date.now = () => realNow() + 2 * 60 * 60 * 1000;
+}
+
+const getMe = (cookie) =>
+  request(app.getHttpServer()).get('/me').set('Cookie', `wos-session=${cookie}`);
+
 /** Signs in with a password, then moves the session into org B; the SDK seals the cookie. */
 async function sdkSessionInOrgB() {
   const signedIn = await workos.userManagement.authenticateWithPassword({
@@ -95,26 +110,16 @@ async function sdkSessionInOrgB() {
 
 test('an SDK-sealed cookie with an official-emulator token reads as the right user and org', async () => {
   const { sealedSession } = await sdkSessionInOrgB();
-  const res = await request(app.getHttpServer())
-    .get('/me')
-    .set('Cookie', `wos-session=${sealedSession}`);
+  const res = await getMe(sealedSession);
   assert.equal(res.status, 200);
   assert.deepEqual(res.body, { userId: user.id, organizationId: orgB.id });
 });
 
 test('an expired token is refreshed in its own organization, and the SDK accepts our cookie', async (t) => {
   const { sealedSession } = await sdkSessionInOrgB();
-  // The emulator's tokens live an hour; move this process's clock (ours and the emulator's)
-  // two hours on instead of waiting.
-  const realNow = Date.now;
-  t.after(() => {
-    Date.now = realNow;
-  });
-  Date.now = () => realNow() + 2 * 60 * 60 * 1000;
+  moveClockTwoHoursOn(t);
 
-  const res = await request(app.getHttpServer())
-    .get('/me')
-    .set('Cookie', `wos-session=${sealedSession}`);
+  const res = await getMe(sealedSession);
   assert.equal(res.status, 200);
   assert.deepEqual(res.body, { userId: user.id, organizationId: orgB.id });
   const line = [res.headers['set-cookie']].flat().find((c) => c?.startsWith('wos-session='));
@@ -155,14 +160,8 @@ test('a cookie whose refresh token was spent elsewhere → 401 REFRESH_FAILED, c
   const { sealedSession, refreshToken } = await sdkSessionInOrgB();
   // Another device spends the refresh token first.
   await workos.userManagement.authenticateWithRefreshToken({ clientId: CLIENT_ID, refreshToken });
-  const realNow = Date.now;
-  t.after(() => {
-    Date.now = realNow;
-  });
-  Date.now = () => realNow() + 2 * 60 * 60 * 1000;
-  const res = await request(app.getHttpServer())
-    .get('/me')
-    .set('Cookie', `wos-session=${sealedSession}`);
+  moveClockTwoHoursOn(t);
+  const res = await getMe(sealedSession);
   // /me is unguarded: the request goes on anonymously, but the dead cookie is cleared.
   assert.deepEqual(res.body, { userId: null });
   const cleared = [res.headers['set-cookie']].flat().find((c) => c?.startsWith('wos-session='));

@@ -1,5 +1,5 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import request from 'supertest';
 import { AuthKitModule, RequireFlag } from '../../lib/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
@@ -25,6 +25,20 @@ describe('module configuration', () => {
   afterEach(() => {
     process.env = { ...saved };
   });
+
+  /** Boots the compiled module and proves a flag-gated route accepts a real session. */
+  async function expectGatedRouteWorks(moduleRef: TestingModule): Promise<void> {
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+      const res = await request(app.getHttpServer())
+        .get('/gated')
+        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
+      expect(res.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  }
 
   const boot = (options: Parameters<typeof AuthKitModule.forRoot>[0]) =>
     Test.createTestingModule({ imports: [AuthKitModule.forRoot(options)] }).compile();
@@ -52,16 +66,7 @@ describe('module configuration', () => {
       imports: [AuthKitModule.forRoot(host)],
       controllers: [PingController],
     }).compile();
-    const app = await moduleRef.createNestApplication({ logger: false }).init();
-    try {
-      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
-      const res = await request(app.getHttpServer())
-        .get('/gated')
-        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
-      expect(res.status).toBe(200);
-    } finally {
-      await app.close();
-    }
+    await expectGatedRouteWorks(moduleRef);
   });
 
   it('forRootAsync takes options from an injected provider', async () => {
@@ -82,15 +87,6 @@ describe('module configuration', () => {
       ],
       controllers: [PingController],
     }).compile();
-    const app = await moduleRef.createNestApplication({ logger: false }).init();
-    try {
-      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
-      const res = await request(app.getHttpServer())
-        .get('/gated')
-        .set('Cookie', `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`);
-      expect(res.status).toBe(200);
-    } finally {
-      await app.close();
-    }
+    await expectGatedRouteWorks(moduleRef);
   });
 });
