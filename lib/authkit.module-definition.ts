@@ -1,6 +1,8 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { AuthKitModuleOptions } from './authkit.options.js';
+import { createAuthController } from './auth/auth.controller.js';
+import { AuthService } from './auth/auth.service.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 
 export interface AuthKitModuleExtras {
@@ -8,6 +10,11 @@ export interface AuthKitModuleExtras {
   isGlobal?: boolean;
   /** Require a session on every route (AuthKitGuard as APP_GUARD); `@Public()` opts out. */
   globalGuard?: boolean;
+  /**
+   * Mount the sign-in routes (GET login, signup, callback; POST logout, switch-organization)
+   * under `prefix` (default 'auth'). Needs `redirectUri` pointing at `<prefix>/callback`.
+   */
+  routes?: boolean | { prefix?: string };
 }
 
 export const {
@@ -17,14 +24,25 @@ export const {
   ASYNC_OPTIONS_TYPE: AUTHKIT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<AuthKitModuleOptions>({ moduleName: 'AuthKit' })
   .setClassMethodName('forRoot')
-  .setExtras<AuthKitModuleExtras>({ isGlobal: true, globalGuard: false }, (definition, extras) => {
-    const guard: Provider[] = extras.globalGuard
-      ? [{ provide: APP_GUARD, useClass: AuthKitGuard }]
-      : [];
-    return {
-      ...definition,
-      global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), ...guard],
-    };
-  })
+  .setExtras<AuthKitModuleExtras>(
+    { isGlobal: true, globalGuard: false, routes: false },
+    (definition, extras) => {
+      const providers: Provider[] = extras.globalGuard
+        ? [{ provide: APP_GUARD, useClass: AuthKitGuard }]
+        : [];
+      const prefix = routePrefix(extras.routes);
+      if (prefix !== undefined) providers.push(AuthService);
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        providers: [...(definition.providers ?? []), ...providers],
+        controllers: prefix === undefined ? [] : [createAuthController(prefix)],
+      };
+    },
+  )
   .build();
+
+function routePrefix(routes: AuthKitModuleExtras['routes']): string | undefined {
+  if (!routes) return undefined;
+  return (routes === true ? undefined : routes.prefix) ?? 'auth';
+}

@@ -1,4 +1,5 @@
 import type { WorkOS } from '@workos-inc/node';
+import type { SignInCallbacks } from './auth/sign-in.events.js';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
 import { MIN_COOKIE_PASSWORD_LENGTH } from './session/iron.js';
 
@@ -32,6 +33,18 @@ export interface AuthKitModuleOptions {
   requestTimeoutMs?: number;
   /** Bring your own client (its host settings then win over apiHostname/https/port). */
   workos?: WorkOS;
+  /**
+   * The sign-in callback URL registered with WorkOS (`https://app.example.com/auth/callback`).
+   * Falls back to `WORKOS_REDIRECT_URI`. Needed by the auth routes; its origin is the app's
+   * origin: `returnTo` redirects never leave it and state-changing routes accept only it.
+   */
+  redirectUri?: string;
+  /** More origins allowed to POST to sign-out / switch-organization (e.g. a SPA's dev server). */
+  trustedOrigins?: string[];
+  /** Hooks of the sign-in callback, e.g. to provision the user in your own database. */
+  callback?: SignInCallbacks;
+  /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
+  signOutReturnTo?: string;
 }
 
 export interface AuthKitCookieConfig {
@@ -53,6 +66,12 @@ export interface AuthKitConfig {
   jwksUrl: string;
   clockToleranceSeconds: number;
   requestTimeoutMs: number;
+  /** Parsed `redirectUri`, when one is configured. */
+  redirectUri?: URL;
+  /** The app's own origin (from `redirectUri`) plus `trustedOrigins`. */
+  allowedOrigins: string[];
+  callback: SignInCallbacks;
+  signOutReturnTo?: string;
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -78,6 +97,24 @@ export function resolveAuthKitConfig(
         `(got ${cookiePassword?.length ?? 0}): pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD, ` +
         'e.g. from `openssl rand -base64 32`.',
     );
+  }
+  const redirectUriText = options.redirectUri ?? env.WORKOS_REDIRECT_URI;
+  const redirectUri = redirectUriText ? parseAbsoluteUrl(redirectUriText) : undefined;
+  if (redirectUriText && !redirectUri) {
+    problems.push(
+      `redirectUri must be an absolute http(s) URL (got "${redirectUriText.slice(0, 100)}"), ` +
+        'e.g. https://app.example.com/auth/callback: pass { redirectUri } or set WORKOS_REDIRECT_URI.',
+    );
+  }
+  const trustedOrigins: string[] = [];
+  for (const origin of options.trustedOrigins ?? []) {
+    const url = parseAbsoluteUrl(origin);
+    if (url && url.origin === origin.replace(/\/$/, '')) trustedOrigins.push(url.origin);
+    else {
+      problems.push(
+        `trustedOrigins entry "${origin.slice(0, 100)}" is not an origin: write scheme://host[:port], no path.`,
+      );
+    }
   }
   if (options.cookieSameSite === 'none' && options.cookieSecure === false) {
     problems.push('cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false.');
@@ -109,7 +146,20 @@ export function resolveAuthKitConfig(
     jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
     clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+    redirectUri,
+    allowedOrigins: [...(redirectUri ? [redirectUri.origin] : []), ...trustedOrigins],
+    callback: options.callback ?? {},
+    signOutReturnTo: options.signOutReturnTo,
   };
+}
+
+function parseAbsoluteUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function baseUrl(hostname: string, https: boolean, port: number | undefined): string {

@@ -1,6 +1,12 @@
 export { AuthKitModule } from './authkit.module.js';
 export type { AuthKitModuleExtras } from './authkit.module-definition.js';
 export type { AuthKitModuleOptions } from './authkit.options.js';
+export type {
+  SignInCallbacks,
+  SignInErrorEvent,
+  SignInErrorReason,
+  SignInSuccessEvent,
+} from './auth/sign-in.events.js';
 export { WORKOS_CLIENT } from './authkit.constants.js';
 export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
 export { FlagGuard } from './flags/flag.guard.js';

@@ -1,7 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { CookieSerializeOptions } from '@nestjs/common';
-import { AUTHKIT_CONFIG } from '../authkit.constants.js';
+import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { header, type HttpRequestLike } from './http.types.js';
 
@@ -10,6 +10,8 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Reads and writes the session cookie, on Express and Fastify alike (Nest's adapter cookies). */
 @Injectable()
 export class SessionCookie {
+  private readonly logger = new Logger('AuthKit');
+
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     private readonly adapterHost: HttpAdapterHost,
@@ -25,14 +27,31 @@ export class SessionCookie {
   }
 
   write(req: HttpRequestLike, res: object, sealed: string): void {
-    this.adapterHost.httpAdapter.setCookie(res, this.name, sealed, {
-      ...this.attributes(req),
-      maxAge: this.config.cookie.maxAge,
-    });
+    if (!fitsInCookie(sealed)) {
+      // Browsers drop such a cookie without a word; say it loudly instead.
+      this.logger.error(
+        `sealed session is ${sealed.length} bytes, over the browsers' ${MAX_CREDENTIAL_BYTES}-byte ` +
+          'cookie limit: the browser will drop it. Trim roles/permissions/entitlements on the token.',
+      );
+    }
+    this.writeOther(req, res, this.name, sealed, this.config.cookie.maxAge);
   }
 
   clear(req: HttpRequestLike, res: object): void {
-    this.adapterHost.httpAdapter.clearCookie(res, this.name, this.attributes(req));
+    this.clearOther(req, res, this.name);
+  }
+
+  /** Another cookie of ours (the sign-in state), read and written with the same attributes. */
+  readOther(req: HttpRequestLike, name: string): string | undefined {
+    return findCookie(header(req, 'cookie'), name);
+  }
+
+  writeOther(req: HttpRequestLike, res: object, name: string, value: string, maxAge: number): void {
+    this.adapterHost.httpAdapter.setCookie(res, name, value, { ...this.attributes(req), maxAge });
+  }
+
+  clearOther(req: HttpRequestLike, res: object, name: string): void {
+    this.adapterHost.httpAdapter.clearCookie(res, name, this.attributes(req));
   }
 
   private attributes(req: HttpRequestLike): CookieSerializeOptions {
@@ -45,6 +64,11 @@ export class SessionCookie {
       ...(domain ? { domain } : {}),
     };
   }
+}
+
+/** Whether a sealed value fits in one browser cookie. */
+export function fitsInCookie(sealed: string): boolean {
+  return sealed.length <= MAX_CREDENTIAL_BYTES;
 }
 
 export function findCookie(cookieHeader: string | undefined, name: string): string | undefined {

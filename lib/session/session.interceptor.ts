@@ -4,10 +4,12 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import type { HttpRequestLike } from './http.types.js';
 import { requestContext } from './request-context.js';
 import { SessionResolver } from './session.resolver.js';
+import { SKIP_SESSION } from './skip-session.decorator.js';
 
 /**
  * Resolves the session on every HTTP route, guarded or not, so an expired cookie is refreshed
@@ -17,10 +19,15 @@ import { SessionResolver } from './session.resolver.js';
  */
 @Injectable()
 export class SessionInterceptor implements NestInterceptor {
-  constructor(private readonly resolver: SessionResolver) {}
+  constructor(
+    private readonly resolver: SessionResolver,
+    private readonly reflector: Reflector,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (context.getType() !== 'http') return next.handle();
+    if (context.getType() !== 'http' || this.reflector.get(SKIP_SESSION, context.getClass())) {
+      return next.handle();
+    }
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
     const res = http.getResponse<object>();

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { WorkOS } from '@workos-inc/node';
+import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
 import { createHash } from 'node:crypto';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
@@ -70,7 +70,7 @@ export class SessionRefresher {
     previous: SealedSessionData,
     organizationId: string | undefined,
   ): Promise<RefreshOutcome> {
-    let response: Awaited<ReturnType<WorkOS['userManagement']['authenticateWithRefreshToken']>>;
+    let response: AuthenticationResponse;
     try {
       response = await this.workos.userManagement.authenticateWithRefreshToken({
         clientId: this.config.clientId,
@@ -86,29 +86,47 @@ export class SessionRefresher {
       return failure;
     }
 
-    // The tokens came straight from WorkOS over our own connection: their shape is checked,
-    // not their signature (a JWKS hiccup must not lose a refresh token that is already spent).
-    const check = checkClaims(
-      Buffer.from(response.accessToken.split('.')[1] ?? '', 'base64url'),
-      this.config.issuers,
-      Date.now() / 1000,
-      this.config.clockToleranceSeconds,
-    );
-    if (check.status !== 'valid') {
-      const detail = check.status === 'expired' ? 'token already expired' : check.detail;
-      this.logger.error(`refresh returned an unusable access token: ${detail}`);
-      return { ok: false, terminal: false, detail: `unusable access token: ${detail}` };
+    const session = sessionFromAuthentication(response, this.config);
+    if (!session.ok) {
+      this.logger.error(`refresh returned an unusable access token: ${session.detail}`);
+      return { ok: false, terminal: false, detail: `unusable access token: ${session.detail}` };
     }
-    const data: SealedSessionData = {
-      accessToken: response.accessToken,
-      refreshToken: response.refreshToken,
-      user: response.user,
-      organizationId: check.claims.org_id,
-      authenticationMethod: response.authenticationMethod,
-      impersonator: response.impersonator,
-    };
-    return { ok: true, data, sealed: seal(data, this.config.cookiePassword), claims: check.claims };
+    return session;
   }
+}
+
+/**
+ * Turns a code or refresh grant's answer into cookie data. The tokens came straight from
+ * WorkOS over our own connection: their shape and issuer are checked, not their signature
+ * (a JWKS hiccup must not lose a refresh token that is already spent).
+ */
+export function sessionFromAuthentication(
+  response: AuthenticationResponse,
+  config: AuthKitConfig,
+):
+  | { ok: true; data: SealedSessionData; sealed: string; claims: AccessTokenClaims }
+  | { ok: false; detail: string } {
+  const check = checkClaims(
+    Buffer.from(response.accessToken.split('.')[1] ?? '', 'base64url'),
+    config.issuers,
+    Date.now() / 1000,
+    config.clockToleranceSeconds,
+  );
+  if (check.status !== 'valid') {
+    return {
+      ok: false,
+      detail: check.status === 'expired' ? 'token already expired' : check.detail,
+    };
+  }
+  const data: SealedSessionData = {
+    accessToken: response.accessToken,
+    refreshToken: response.refreshToken,
+    user: response.user,
+    organizationId: check.claims.org_id,
+    authenticationMethod: response.authenticationMethod,
+    impersonator: response.impersonator,
+  };
+  return { ok: true, data, sealed: seal(data, config.cookiePassword), claims: check.claims };
 }
 
 /**

@@ -217,9 +217,16 @@ export function rejectedToken(
   check: Extract<TokenCheck, { status: 'invalid' | 'unavailable' }>,
   source: 'cookie' | 'bearer',
 ): SessionResolution {
+  return { ok: false, failure: tokenFailure(check, source) };
+}
+
+export function tokenFailure(
+  check: Extract<TokenCheck, { status: 'invalid' | 'unavailable' }>,
+  source: 'cookie' | 'bearer',
+): AuthKitFailure {
   return check.status === 'invalid'
-    ? fail('INVALID_JWT', check.detail, source)
-    : unavailable('JWKS_UNAVAILABLE', check.detail, source);
+    ? failure('INVALID_JWT', check.detail, source)
+    : failure('JWKS_UNAVAILABLE', check.detail, source, 503);
 }
 
 function failure(

@@ -57,6 +57,20 @@ describe('module configuration', () => {
     );
   });
 
+  it('fails at boot when the auth routes are on without a redirect URI, naming the env var', async () => {
+    delete process.env.WORKOS_REDIRECT_URI;
+    const options = { ...emulator.connection(), cookiePassword: COOKIE_PASSWORD };
+    await expect(boot({ ...options, routes: true })).rejects.toThrow(
+      /routes need redirectUri.*WORKOS_REDIRECT_URI/s,
+    );
+    await expect(boot({ ...options, redirectUri: '/auth/callback' })).rejects.toThrow(
+      /redirectUri must be an absolute http\(s\) URL/,
+    );
+    await expect(
+      boot({ ...options, redirectUri: 'https://a.test/cb', trustedOrigins: ['https://b.test/x'] }),
+    ).rejects.toThrow(/trustedOrigins entry "https:\/\/b.test\/x" is not an origin/);
+  });
+
   it('falls back to WORKOS_CLIENT_ID / WORKOS_API_KEY / WORKOS_COOKIE_PASSWORD', async () => {
     const { clientId, apiKey, ...host } = emulator.connection();
     process.env.WORKOS_CLIENT_ID = clientId;

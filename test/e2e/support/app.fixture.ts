@@ -21,6 +21,7 @@ import {
   Public,
   RequireFlag,
   SessionService,
+  type AuthKitModuleExtras,
   type AuthKitModuleOptions,
   type AuthKitSession,
 } from '../../../lib/index.js';
@@ -181,7 +182,7 @@ export interface TestApp {
 export async function startApp(
   platform: Platform,
   emulator: WorkOSEmulator,
-  options: Partial<AuthKitModuleOptions> = {},
+  options: Partial<AuthKitModuleOptions> & AuthKitModuleExtras = {},
 ): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -218,7 +219,15 @@ export function setCookies(res: { headers: Record<string, unknown> }): string[] 
 
 /** The new session cookie value a response set, if any. */
 export function sessionCookieFrom(res: { headers: Record<string, unknown> }): string | undefined {
-  const line = setCookies(res).find((c) => c.startsWith('wos-session='));
+  return cookieFrom(res, 'wos-session');
+}
+
+/** The value a response set for a cookie ('' when it cleared it), if it touched it at all. */
+export function cookieFrom(
+  res: { headers: Record<string, unknown> },
+  name: string,
+): string | undefined {
+  const line = setCookies(res).find((c) => c.startsWith(`${name}=`));
   if (!line) return undefined;
-  return decodeURIComponent(line.slice('wos-session='.length).split(';')[0] ?? '');
+  return decodeURIComponent(line.slice(name.length + 1).split(';')[0] ?? '');
 }

@@ -1,0 +1,123 @@
+import { Body, Controller, Get, Post, Query, Req, Res, type Type } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { header, type HttpRequestLike } from '../session/http.types.js';
+import { Public } from '../session/public.decorator.js';
+import { SKIP_SESSION } from '../session/skip-session.decorator.js';
+import { AuthService, type StateChangeOutcome } from './auth.service.js';
+
+type Params = Record<string, unknown>;
+
+/**
+ * Builds the auth routes under `prefix`: GET login / signup / callback, POST logout /
+ * switch-organization. A factory, because a controller's path is fixed when it is declared.
+ */
+export function createAuthController(prefix: string): Type<unknown> {
+  @Controller(prefix)
+  @Public()
+  @SKIP_SESSION(true)
+  class AuthController {
+    constructor(
+      private readonly auth: AuthService,
+      private readonly adapterHost: HttpAdapterHost,
+    ) {}
+
+    @Get('login')
+    login(@Req() req: HttpRequestLike, @Res() res: object, @Query() query: Params): void {
+      this.redirect(res, 302, this.auth.signInUrl(req, res, query, 'sign-in'));
+    }
+
+    @Get('signup')
+    signup(@Req() req: HttpRequestLike, @Res() res: object, @Query() query: Params): void {
+      this.redirect(res, 302, this.auth.signInUrl(req, res, query, 'sign-up'));
+    }
+
+    @Get('callback')
+    async callback(
+      @Req() req: HttpRequestLike,
+      @Res() res: object,
+      @Query() query: Params,
+    ): Promise<void> {
+      const outcome = await this.auth.callback(req, res, query);
+      if (outcome.ok) return this.redirect(res, 302, outcome.redirectTo);
+      if (outcome.redirectTo) return this.redirect(res, 302, outcome.redirectTo);
+      const { status, reason, detail } = outcome.event;
+      this.reply(res, status, {
+        statusCode: status,
+        error: statusText(status),
+        reason,
+        message: detail,
+      });
+    }
+
+    @Post('logout')
+    async logout(
+      @Req() req: HttpRequestLike,
+      @Res() res: object,
+      @Body() body: Params | undefined,
+    ): Promise<void> {
+      this.answer(req, res, await this.auth.signOut(req, res, body ?? {}));
+    }
+
+    @Post('switch-organization')
+    async switchOrganization(
+      @Req() req: HttpRequestLike,
+      @Res() res: object,
+      @Body() body: Params | undefined,
+    ): Promise<void> {
+      this.answer(req, res, await this.auth.switchOrganization(req, res, body ?? {}));
+    }
+
+    /** A form post gets a 303 redirect; a fetch that asks for JSON gets JSON. */
+    private answer(req: HttpRequestLike, res: object, outcome: StateChangeOutcome): void {
+      if (!outcome.ok) {
+        const { status, reason, detail } = outcome;
+        if (status === 503) this.adapterHost.httpAdapter.setHeader(res, 'Retry-After', '1');
+        return this.reply(res, status, {
+          statusCode: status,
+          error: statusText(status),
+          reason,
+          message: detail,
+        });
+      }
+      if (wantsJson(req)) return this.reply(res, 200, outcome.body);
+      this.redirect(res, 303, outcome.redirectTo);
+    }
+
+    private redirect(res: object, status: number, url: string): void {
+      const adapter = this.adapterHost.httpAdapter;
+      adapter.setHeader(res, 'Cache-Control', 'no-store');
+      adapter.redirect(res, status, url);
+    }
+
+    private reply(res: object, status: number, body: Record<string, unknown>): void {
+      const adapter = this.adapterHost.httpAdapter;
+      adapter.setHeader(res, 'Cache-Control', 'no-store');
+      adapter.reply(res, body, status);
+    }
+  }
+  return AuthController;
+}
+
+function wantsJson(req: HttpRequestLike): boolean {
+  const accept = header(req, 'accept') ?? '';
+  const type = header(req, 'content-type') ?? '';
+  return (
+    type.startsWith('application/json') ||
+    (accept.includes('application/json') && !accept.includes('text/html'))
+  );
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request';
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Internal Server Error';
+  }
+}
