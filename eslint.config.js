@@ -6,6 +6,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       '.bench-dist/**',
+      '.sample-dist/**',
       'node_modules/**',
       'compat/node_modules/**',
       'coverage/**',

@@ -17,7 +17,14 @@ export default {
       },
     ],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The sample imports the package by name, as users do; tests run it from source.
+    '^nestjs-authkit$': '<rootDir>/lib/index.ts',
+    '^nestjs-authkit/testing$': '<rootDir>/lib/testing/index.ts',
+  },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  // The browser suite needs Chromium: `npm run test:browser` (CI installs it).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],
   testTimeout: 20000,
 };

@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuthKitModule, type AuthKitModuleExtras, type AuthKitModuleOptions } from 'nestjs-authkit';
+import { ApiController } from './api.controller.js';
+import { DEMO, type Demo } from './demo.js';
+import { GatedPagesController } from './gated-pages.controller.js';
+import { HomeController } from './home.controller.js';
+import { HtmlErrorsFilter } from './html-errors.filter.js';
+import { SessionController } from './session.controller.js';
+
+@Module({})
+export class AppModule {
+  static register(authkit: AuthKitModuleOptions & AuthKitModuleExtras, demo?: Demo): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AuthKitModule.forRoot(authkit)],
+      controllers: [HomeController, GatedPagesController, ApiController, SessionController],
+      providers: [
+        { provide: APP_FILTER, useClass: HtmlErrorsFilter },
+        ...(demo ? [{ provide: DEMO, useValue: demo }] : []),
+      ],
+    };
+  }
+}

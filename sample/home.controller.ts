@@ -1,0 +1,116 @@
+import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import type { WorkOS } from '@workos-inc/node';
+import { CurrentSession, WORKOS_CLIENT, type AuthKitSession } from 'nestjs-authkit';
+import { DEMO, type Demo } from './demo.js';
+import { GATED_PAGES } from './gated-pages.controller.js';
+import { esc, page } from './html.js';
+
+interface Membership {
+  organizationId: string;
+  organizationName: string;
+}
+
+@Controller()
+export class HomeController {
+  constructor(
+    @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
+    @Optional() @Inject(DEMO) private readonly demo?: Demo,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  async home(@CurrentSession() session: AuthKitSession | undefined): Promise<string> {
+    if (!session) return page('Welcome', this.signedOut());
+    const memberships = await this.memberships(session.userId);
+    return page('Home', this.signedIn(session, memberships));
+  }
+
+  private signedOut(): string {
+    return `<h1>nestjs-authkit sample</h1>
+<p>You are not signed in.</p>
+<p><a href="/auth/login" data-testid="sign-in">Sign in</a> · <a href="/auth/signup">Create an account</a></p>
+${this.demoBox()}`;
+  }
+
+  private signedIn(session: AuthKitSession, memberships: Membership[] | undefined): string {
+    const user = session.user;
+    const name = user?.firstName ?? user?.email ?? session.userId;
+    const org = memberships?.find((m) => m.organizationId === session.organizationId);
+    const flags = session.featureFlags.length
+      ? session.featureFlags.map((f) => `<span class="flag">${esc(f)}</span>`).join('')
+      : '<span class="muted">none</span>';
+    const time = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 19);
+    const rows = GATED_PAGES.map((gate) => {
+      const on = gate.flags.filter((f) => session.featureFlags.includes(f)).length;
+      const allowed = gate.mode === 'any' ? on > 0 : on === gate.flags.length;
+      return `<tr><td><a href="${esc(gate.path)}" data-testid="gate-${esc(gate.path.slice(1))}">${esc(gate.path)}</a></td>
+<td>${esc(gate.flags.join(gate.mode === 'any' ? ' or ' : ' and '))}</td><td>${allowed ? 'yes' : 'no'}</td></tr>`;
+    }).join('\n');
+    const options = (memberships ?? [])
+      .map(
+        (m) =>
+          `<option value="${esc(m.organizationId)}"${m.organizationId === session.organizationId ? ' selected' : ''}>${esc(m.organizationName)}</option>`,
+      )
+      .join('');
+    return `<h1>Hello, ${esc(name)}</h1>
+<div class="box">
+<p>Signed in as <b data-testid="user-email">${esc(user?.email ?? session.userId)}</b> <span class="muted">${esc(session.userId)}</span></p>
+<p>Organization: <b data-testid="org-name">${esc(org?.organizationName ?? session.organizationId ?? 'none')}</b>
+<code data-testid="org-id">${esc(session.organizationId ?? '')}</code>${session.role ? `, role ${esc(session.role)}` : ''}</p>
+<p>Flags in your token: <span data-testid="token-flags">${flags}</span></p>
+<p class="muted">Token issued ${time(session.claims.iat)}, expires ${time(session.claims.exp)} (UTC). Once it expires,
+your next request refreshes it in the same organization, and the flags are evaluated again.</p>
+</div>
+
+<h2>Pages gated by <code>@RequireFlag</code></h2>
+<table><tr><th>Page</th><th>Needs</th><th>Your token says</th></tr>
+${rows}
+</table>
+
+<h2>Organization</h2>
+${
+  memberships === undefined
+    ? '<p class="muted">Could not list your organizations right now.</p>'
+    : `<form method="post" action="/auth/switch-organization">
+<input type="hidden" name="returnTo" value="/">
+<select name="organizationId" data-testid="org-select">${options}</select>
+<button type="submit" data-testid="switch-org">Switch organization</button>
+</form>`
+}
+
+<h2>Session</h2>
+<form method="post" action="/session/refresh"><button type="submit" data-testid="refresh">Refresh now</button></form>
+<form method="post" action="/auth/logout"><button type="submit" data-testid="sign-out">Sign out</button></form>
+
+<h2>JSON API with a Bearer token</h2>
+<p>The same session checks work for <code>Authorization: Bearer &lt;access token&gt;</code>:
+<code>GET /api/me</code>, <code>GET /api/reports</code> (needs <code>beta</code>).
+${this.demo ? 'The server printed a ready-to-run <code>curl</code> line with a token at startup.' : ''}</p>
+${this.demoBox()}`;
+  }
+
+  private demoBox(): string {
+    if (!this.demo) return '';
+    return `<h2>Demo mode</h2>
+<p class="box">No <code>WORKOS_API_KEY</code> is set, so this app talks to the project's WorkOS emulator
+at <code>${esc(this.demo.emulator.url)}</code>. Change flags on its
+<a href="${esc(this.demo.flagsUrl)}" data-testid="flags-admin-link">flags page</a>: e.g. widen <code>beta</code>
+from "Some: Acme" to "All", then refresh your session here and compare organizations.</p>`;
+  }
+
+  private async memberships(userId: string): Promise<Membership[] | undefined> {
+    try {
+      const list = await this.workos.userManagement.listOrganizationMemberships({
+        userId,
+        statuses: ['active'],
+      });
+      return list.data.map((m) => ({
+        organizationId: m.organizationId,
+        organizationName: m.organizationName,
+      }));
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { esc, page } from './html.js';
+
+interface Failure {
+  reason?: string;
+  flags?: string[];
+  mode?: string;
+  message?: string;
+}
+
+/**
+ * Browsers get pages instead of JSON: 401 sends them to sign in (and back), 403 explains which
+ * flag is missing. API callers (no `text/html` in Accept) keep the library's JSON answers.
+ */
+@Catch(HttpException)
+export class HtmlErrorsFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    const adapter = this.adapterHost.httpAdapter;
+    const http = host.switchToHttp();
+    const req = http.getRequest<{ method: string; headers: Record<string, string | undefined> }>();
+    const res = http.getResponse<object>();
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    if (!wantsHtml) return adapter.reply(res, body, status);
+
+    const failure: Failure = typeof body === 'object' ? (body as Failure) : { message: body };
+    if (status === 401 && failure.reason !== 'REFRESH_UNAVAILABLE') {
+      const returnTo = adapter.getRequestUrl(req);
+      return adapter.redirect(res, 302, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    }
+    adapter.setHeader(res, 'Content-Type', 'text/html; charset=utf-8');
+    const detail =
+      failure.reason === 'FLAG_DISABLED'
+        ? `This page needs ${esc((failure.flags ?? []).join(failure.mode === 'any' ? ' or ' : ' and '))}, which your token does not carry for this organization.`
+        : esc(failure.message ?? failure.reason ?? 'Something went wrong.');
+    adapter.reply(
+      res,
+      page(
+        `${status}`,
+        `<h1 data-testid="error-status">${status} ${esc(failure.reason ?? '')}</h1><p data-testid="error-detail">${detail}</p><p><a href="/">Back home</a></p>`,
+      ),
+      status,
+    );
+  }
+}

@@ -1,0 +1,22 @@
+import { startSample } from './bootstrap.js';
+import { ACME } from './demo-seed.js';
+
+const sample = await startSample();
+const lines = [`nestjs-authkit sample: open ${sample.url}`];
+if (sample.demo) {
+  const { emulator, flagsUrl } = sample.demo;
+  const token = await emulator.createSession({
+    userId: 'user_01ALICE',
+    organizationId: ACME,
+    accessTokenExpiresIn: 3600,
+  });
+  lines.push(
+    `WorkOS emulator (no account needed): ${emulator.url}`,
+    `Flags admin page: ${flagsUrl}`,
+    'Try the JSON API with a Bearer token (Alice in Acme, valid 1 hour):',
+    `  curl -H 'Authorization: Bearer ${token.accessToken}' ${sample.url}api/me`,
+  );
+} else {
+  lines.push('Using WorkOS with WORKOS_API_KEY / WORKOS_CLIENT_ID from the environment.');
+}
+console.log(lines.join('\n'));

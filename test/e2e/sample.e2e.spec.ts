@@ -1,0 +1,84 @@
+import request from 'supertest';
+import { startSample, type RunningSample } from '../../sample/bootstrap.js';
+import { ACME, GLOBEX } from '../../sample/demo-seed.js';
+
+const ALICE = 'user_01ALICE';
+
+/** The sample as `npm start` runs it with no WorkOS account: emulator in-process. */
+describe('sample app in demo mode', () => {
+  let sample: RunningSample;
+  let cookiePassword: string;
+
+  beforeAll(async () => {
+    cookiePassword = 'sample-e2e-cookie-password-long-enough-123';
+    sample = await startSample({ port: 0, logger: false, env: { WORKOS_COOKIE_PASSWORD: cookiePassword } });
+  });
+  afterAll(() => sample.close());
+
+  const server = () => sample.app.getHttpServer() as Parameters<typeof request>[0];
+
+  async function cookieFor(organizationId: string): Promise<string> {
+    const emulator = sample.demo!.emulator;
+    const session = await emulator.createSession({ userId: ALICE, organizationId });
+    return `wos-session=${emulator.sealSession(session, cookiePassword)}`;
+  }
+
+  it('serves a signed-out home page with a sign-in link and the demo notes', async () => {
+    const res = await request(server()).get('/');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toContain('href="/auth/login"');
+    expect(res.text).toContain(`${sample.demo!.emulator.url}/_emulator/flags`);
+  });
+
+  it('shows who is signed in, the organization by name, and the flags in the token', async () => {
+    const res = await request(server()).get('/').set('Cookie', await cookieFor(ACME));
+    expect(res.text).toContain('alice@example.com');
+    expect(res.text).toMatch(/data-testid="org-name">Acme Corp</);
+    expect(res.text).toMatch(/data-testid="token-flags"><span class="flag">beta<\/span>/);
+    expect(res.text).toContain(`value="${GLOBEX}"`); // the organization switcher lists both
+  });
+
+  it('a browser without a session is sent to sign in, and back to the page afterwards', async () => {
+    const res = await request(server()).get('/reports').set('Accept', 'text/html');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/auth/login?returnTo=%2Freports');
+  });
+
+  it('a browser missing the flag gets a page naming it; an API caller gets the JSON reason', async () => {
+    const cookie = await cookieFor(GLOBEX);
+    const page = await request(server()).get('/reports').set('Cookie', cookie).set('Accept', 'text/html');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('This page needs beta');
+    const api = await request(server()).get('/api/reports').set('Cookie', cookie);
+    expect(api.status).toBe(403);
+    expect(api.body).toMatchObject({ reason: 'FLAG_DISABLED', flags: ['beta'] });
+  });
+
+  it('the JSON API takes a Bearer token', async () => {
+    const session = await sample.demo!.emulator.createSession({ userId: ALICE, organizationId: ACME });
+    const res = await request(server())
+      .get('/api/me')
+      .set('Authorization', `Bearer ${session.accessToken}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      userId: ALICE,
+      organizationId: ACME,
+      role: 'admin',
+      featureFlags: ['beta'],
+      source: 'bearer',
+    });
+    const anonymous = await request(server()).get('/api/me');
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('GET /auth/login sends the browser to the emulator hosted login for this app', async () => {
+    const res = await request(server()).get('/auth/login');
+    const url = new URL(res.headers.location as string);
+    expect(url.origin).toBe(sample.demo!.emulator.url);
+    expect(url.searchParams.get('redirect_uri')).toBe(`${sample.url}auth/callback`);
+    const hosted = await fetch(url);
+    expect(hosted.status).toBe(200);
+    expect(await hosted.text()).toContain('alice@example.com');
+  });
+});
