@@ -122,7 +122,7 @@ export class AuthService {
       );
     }
     const code = shortString(query.code);
-    if (!code) return this.refuse(req, 'CODE_MISSING', 400, 'the callback has no code');
+    if (!code) return this.refuse(req, 'CODE_MISSING', 400, 'the callback has no usable code');
 
     let response: AuthenticationResponse;
     try {
