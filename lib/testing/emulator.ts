@@ -4,7 +4,8 @@ import { createHash, KeyObject, randomBytes, randomUUID, sign } from 'node:crypt
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seal } from '../session/iron.js';
-import { isFlagOn, toRuntimeFlag, type EmulatorFlag } from './flag-model.js';
+import { errorPage, flagsPage, indexPage, loginPage, type PageWorld } from './emulator-pages.js';
+import { isFlagOn, toRuntimeFlag, type EmulatorFlag, type OrgRule } from './flag-model.js';
 
 export type { EmulatorFlag, OrgRule } from './flag-model.js';
 
@@ -34,6 +35,8 @@ export interface WorkOSEmulatorOptions {
   organizations?: EmulatorOrganization[];
   memberships?: EmulatorMembership[];
   flags?: EmulatorFlag[];
+  /** When given, the hosted login accepts only these `redirect_uri`s (as WorkOS does). */
+  redirectUris?: string[];
 }
 
 /** What the code and refresh grants return, in the SDK's camelCase. */
@@ -98,6 +101,9 @@ export class WorkOSEmulator {
   private readonly refreshTokens = new Map<string, Grant & { used: boolean }>();
   private readonly revoked = new Set<string>();
   private readonly faults = new Map<EmulatorRoute, EmulatorFault>();
+  private readonly flagListeners = new Set<(flag: EmulatorFlag) => void>();
+  private readonly delays = new Set<() => void>();
+  private readonly redirectUris?: string[];
   private readonly server: Server;
   private signingKey!: { privateKey: CryptoKeyLike; jwk: JWK };
 
@@ -110,6 +116,7 @@ export class WorkOSEmulator {
     for (const org of options.organizations ?? []) this.organizations.set(org.id, org);
     this.memberships.push(...(options.memberships ?? []));
     for (const flag of options.flags ?? []) this.flagModel.set(flag.slug, { ...flag });
+    this.redirectUris = options.redirectUris;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) json(res, 500, { message: 'emulator error' });
@@ -150,6 +157,8 @@ export class WorkOSEmulator {
   }
 
   async close(): Promise<void> {
+    // Requests held in a fault's delay would keep close() waiting: let them go now.
+    for (const release of this.delays) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -231,9 +240,18 @@ export class WorkOSEmulator {
 
   // ---- flags ---------------------------------------------------------------------------------
 
-  setFlag(slug: string, patch: Partial<Omit<EmulatorFlag, 'slug'>>): void {
+  setFlag(slug: string, patch: Partial<Omit<EmulatorFlag, 'slug'>>): EmulatorFlag {
     const current = this.flagModel.get(slug) ?? { slug, enabled: false, orgRule: 'none' as const };
-    this.flagModel.set(slug, { ...current, ...patch, slug });
+    const flag = { ...current, ...patch, slug };
+    this.flagModel.set(slug, flag);
+    for (const listener of this.flagListeners) listener({ ...flag });
+    return { ...flag };
+  }
+
+  /** Called after every flag change (from code or the flags page); returns an unsubscribe. */
+  onFlagsChanged(listener: (flag: EmulatorFlag) => void): () => void {
+    this.flagListeners.add(listener);
+    return () => this.flagListeners.delete(listener);
   }
 
   flags(): EmulatorFlag[] {
@@ -266,6 +284,7 @@ export class WorkOSEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
+    const method = req.method ?? 'GET';
     const route: EmulatorRoute | undefined =
       path === '/user_management/authenticate'
         ? 'authenticate'
@@ -275,13 +294,16 @@ export class WorkOSEmulator {
             ? 'sdk-flags'
             : undefined;
     let body: Record<string, unknown> = {};
-    if (req.method === 'POST') {
+    let form = new URLSearchParams();
+    if (method === 'POST' || method === 'PUT') {
       const raw = await readBody(req);
       if (raw === undefined) return json(res, 413, { message: 'Payload too large' });
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-      } catch {
-        return json(res, 400, { message: 'Invalid JSON' });
+      if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        form = new URLSearchParams(raw);
+      } else {
+        const parsed = parseJsonObject(raw);
+        if (!parsed) return json(res, 400, { message: 'Invalid JSON' });
+        body = parsed;
       }
     }
     if (route === 'authenticate') {
@@ -298,18 +320,16 @@ export class WorkOSEmulator {
         ? json(res, 200, { keys: [this.signingKey.jwk] })
         : json(res, 404, { message: 'Not found' });
     }
-    if (route === 'authenticate' && req.method === 'POST') return this.authenticate(body, res);
+    if (route === 'authenticate' && method === 'POST') return this.authenticate(body, res);
     if (route === 'sdk-flags') {
-      if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
-        return json(res, 401, { message: 'Unauthorized' });
-      }
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
       return json(
         res,
         200,
         Object.fromEntries(this.flags().map((flag) => [flag.slug, toRuntimeFlag(flag)])),
       );
     }
-    if (path === '/user_management/sessions/logout' && req.method === 'GET') {
+    if (path === '/user_management/sessions/logout' && method === 'GET') {
       const sessionId = url.searchParams.get('session_id');
       if (sessionId) this.revoked.add(sessionId);
       const returnTo = url.searchParams.get('return_to');
@@ -319,22 +339,175 @@ export class WorkOSEmulator {
       }
       return json(res, 200, { ok: true });
     }
+
+    // Browser pages. No authentication: the emulator is a loopback test tool.
+    if (path === '/user_management/authorize' && method === 'GET') {
+      return this.authorizePage(url.searchParams, res);
+    }
+    if (path === '/user_management/authorize/complete' && method === 'POST') {
+      return this.completeAuthorize(form, res);
+    }
+    if (path === '/_emulator' && method === 'GET') return html(res, 200, indexPage(this.world()));
+    if (path === '/_emulator/flags' && method === 'GET') {
+      return html(res, 200, flagsPage(this.world(), this.flags()));
+    }
+    const flagMatch = /^\/_emulator\/flags\/([^/]+)$/.exec(path);
+    if (flagMatch && method === 'POST') {
+      const rule = form.get('rule') ?? 'none';
+      if (!isOrgRule(rule)) return html(res, 400, errorPage(`unknown rule ${rule}`));
+      this.setFlag(decodeURIComponent(flagMatch[1]!), {
+        enabled: form.get('enabled') === 'on',
+        orgRule: rule,
+        organizations: form.getAll('org'),
+      });
+      res.writeHead(303, { Location: '/_emulator/flags' }).end();
+      return;
+    }
+    if (flagMatch && method === 'PUT') {
+      const patch = flagPatch(body);
+      if (!patch) return json(res, 400, { message: 'Invalid flag' });
+      return json(res, 200, this.setFlag(decodeURIComponent(flagMatch[1]!), patch));
+    }
+
+    // Management API the SDK calls with the API key.
+    const orgMatch = /^\/organizations\/([^/]+)$/.exec(path);
+    if (orgMatch && method === 'GET') {
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      const org = this.organizations.get(decodeURIComponent(orgMatch[1]!));
+      return org
+        ? json(res, 200, snakeOrganization(org))
+        : json(res, 404, { message: 'Not found' });
+    }
+    if (path === '/user_management/organization_memberships' && method === 'GET') {
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      const userId = url.searchParams.get('user_id');
+      const organizationId = url.searchParams.get('organization_id');
+      if (!userId && !organizationId) {
+        return json(res, 422, { message: 'user_id or organization_id is required' });
+      }
+      const data = this.memberships
+        .filter(
+          (m) =>
+            (!userId || m.userId === userId) &&
+            (!organizationId || m.organizationId === organizationId),
+        )
+        .map((m) => this.snakeMembership(m));
+      return json(res, 200, {
+        object: 'list',
+        data,
+        list_metadata: { before: null, after: null },
+      });
+    }
     const userMatch = /^\/user_management\/users\/([^/]+)$/.exec(path);
-    if (userMatch && req.method === 'GET') {
+    if (userMatch && method === 'GET') {
       const user = this.users.get(decodeURIComponent(userMatch[1]!));
       return user ? json(res, 200, snakeUser(user)) : json(res, 404, { message: 'Not found' });
     }
     json(res, 404, { message: 'Not found' });
   }
 
-  private async applyFault(route: EmulatorRoute, res: ServerResponse): Promise<boolean> {
-    const fault = this.faults.get(route) ?? this.faults.get('all');
-    if (!fault) return false;
-    if (fault.times !== undefined) {
-      if (fault.times <= 0) return false;
-      fault.times--;
+  private authorized(req: IncomingMessage): boolean {
+    return req.headers.authorization === `Bearer ${this.apiKey}`;
+  }
+
+  private world(): PageWorld {
+    return {
+      users: [...this.users.values()],
+      organizations: [...this.organizations.values()],
+      memberships: this.memberships,
+    };
+  }
+
+  /** Why an authorization request is refused, or undefined when it is fine. */
+  private checkAuthorize(params: URLSearchParams): string | undefined {
+    if (params.get('client_id') !== this.clientId) return 'unknown client_id';
+    if (params.get('response_type') !== 'code') return 'response_type must be code';
+    const redirectUri = params.get('redirect_uri') ?? '';
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(redirectUri);
+    } catch {
+      parsed = undefined;
     }
-    if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      return 'redirect_uri must be an absolute http(s) URL';
+    }
+    if (this.redirectUris && !this.redirectUris.includes(redirectUri)) {
+      return 'redirect_uri is not allowed for this client';
+    }
+    const method = params.get('code_challenge_method');
+    if (params.get('code_challenge') && method !== 'S256') {
+      return 'code_challenge_method must be S256';
+    }
+    return undefined;
+  }
+
+  private authorizePage(params: URLSearchParams, res: ServerResponse): void {
+    const problem = this.checkAuthorize(params);
+    if (problem) return html(res, 400, errorPage(problem));
+    html(
+      res,
+      200,
+      loginPage(this.world(), params, {
+        signUp: params.get('screen_hint') === 'sign-up',
+        organizationId: params.get('organization_id') ?? undefined,
+        loginHint: params.get('login_hint') ?? undefined,
+      }),
+    );
+  }
+
+  private completeAuthorize(form: URLSearchParams, res: ServerResponse): void {
+    const problem = this.checkAuthorize(form);
+    if (problem) return html(res, 400, errorPage(problem));
+    const userId = form.get('user_id') ?? '';
+    const organizationId = form.get('organization_id') || undefined;
+    if (!this.users.has(userId)) return html(res, 400, errorPage('unknown user'));
+    if (organizationId && !this.isMember(userId, organizationId)) {
+      return html(res, 400, errorPage('not a member of that organization'));
+    }
+    const code = this.issueCode({
+      userId,
+      organizationId,
+      codeChallenge: form.get('code_challenge') ?? undefined,
+    });
+    const target = new URL(form.get('redirect_uri')!);
+    target.searchParams.set('code', code);
+    const state = form.get('state');
+    if (state) target.searchParams.set('state', state);
+    res.writeHead(302, { Location: target.href }).end();
+  }
+
+  private snakeMembership(m: EmulatorMembership) {
+    return {
+      object: 'organization_membership',
+      id: `om_${m.userId}_${m.organizationId}`,
+      user_id: m.userId,
+      organization_id: m.organizationId,
+      organization_name: this.organizations.get(m.organizationId)?.name ?? m.organizationId,
+      role: { slug: m.role ?? 'member' },
+      status: 'active',
+      directory_managed: false,
+      created_at: EPOCH,
+      updated_at: EPOCH,
+    };
+  }
+
+  private async applyFault(route: EmulatorRoute, res: ServerResponse): Promise<boolean> {
+    const key = this.faults.has(route) ? route : 'all';
+    const fault = this.faults.get(key);
+    if (!fault) return false;
+    if (fault.times !== undefined && --fault.times <= 0) this.faults.delete(key);
+    if (fault.delayMs) {
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          clearTimeout(timer);
+          this.delays.delete(release);
+          resolve();
+        };
+        const timer = setTimeout(release, fault.delayMs);
+        this.delays.add(release);
+      });
+    }
     if (fault.down) {
       res.socket?.destroy();
       return true;
@@ -366,11 +539,12 @@ export class WorkOSEmulator {
       if (!stored || stored.used || this.revoked.has(stored.sessionId)) {
         return this.invalidGrant(res, 'refresh token invalid or already used');
       }
-      stored.used = true;
       const requested = typeof body.organization_id === 'string' ? body.organization_id : undefined;
       if (requested && !this.isMember(stored.userId, requested)) {
+        // Checked before the token is spent: asking for a foreign organization costs nothing.
         return this.invalidGrant(res, 'not a member of that organization');
       }
+      stored.used = true;
       grant = {
         userId: stored.userId,
         sessionId: stored.sessionId,
@@ -498,20 +672,82 @@ function json(
   res.end(JSON.stringify(body));
 }
 
+/** The body as text, or undefined past MAX_BODY (read to its end, so the 413 can be sent). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
+}
+
+function parseJsonObject(raw: string): Record<string, unknown> | undefined {
+  if (raw === '') return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}
+
+function isOrgRule(value: string): value is OrgRule {
+  return value === 'none' || value === 'some' || value === 'all';
+}
+
+/** A JSON flag patch (`PUT /_emulator/flags/:slug`), or undefined when a field has a wrong type. */
+function flagPatch(body: Record<string, unknown>): Partial<Omit<EmulatorFlag, 'slug'>> | undefined {
+  const patch: Partial<Omit<EmulatorFlag, 'slug'>> = {};
+  const strings = (value: unknown) =>
+    Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+  if (body.enabled !== undefined) {
+    if (typeof body.enabled !== 'boolean') return undefined;
+    patch.enabled = body.enabled;
+  }
+  if (body.orgRule !== undefined) {
+    if (typeof body.orgRule !== 'string' || !isOrgRule(body.orgRule)) return undefined;
+    patch.orgRule = body.orgRule;
+  }
+  for (const key of ['organizations', 'users'] as const) {
+    if (body[key] === undefined) continue;
+    const list = strings(body[key]);
+    if (!list) return undefined;
+    patch[key] = list;
+  }
+  if (body.description !== undefined) {
+    if (typeof body.description !== 'string') return undefined;
+    patch.description = body.description;
+  }
+  return patch;
+}
+
+function snakeOrganization(org: EmulatorOrganization) {
+  return {
+    object: 'organization',
+    id: org.id,
+    name: org.name,
+    allow_profiles_outside_organization: false,
+    domains: [],
+    created_at: EPOCH,
+    updated_at: EPOCH,
+    external_id: null,
+    metadata: {},
+  };
 }

@@ -11,7 +11,11 @@ describe('sample app in demo mode', () => {
 
   beforeAll(async () => {
     cookiePassword = 'sample-e2e-cookie-password-long-enough-123';
-    sample = await startSample({ port: 0, logger: false, env: { WORKOS_COOKIE_PASSWORD: cookiePassword } });
+    sample = await startSample({
+      port: 0,
+      logger: false,
+      env: { WORKOS_COOKIE_PASSWORD: cookiePassword },
+    });
   });
   afterAll(() => sample.close());
 
@@ -32,7 +36,9 @@ describe('sample app in demo mode', () => {
   });
 
   it('shows who is signed in, the organization by name, and the flags in the token', async () => {
-    const res = await request(server()).get('/').set('Cookie', await cookieFor(ACME));
+    const res = await request(server())
+      .get('/')
+      .set('Cookie', await cookieFor(ACME));
     expect(res.text).toContain('alice@example.com');
     expect(res.text).toMatch(/data-testid="org-name">Acme Corp</);
     expect(res.text).toMatch(/data-testid="token-flags"><span class="flag">beta<\/span>/);
@@ -47,7 +53,10 @@ describe('sample app in demo mode', () => {
 
   it('a browser missing the flag gets a page naming it; an API caller gets the JSON reason', async () => {
     const cookie = await cookieFor(GLOBEX);
-    const page = await request(server()).get('/reports').set('Cookie', cookie).set('Accept', 'text/html');
+    const page = await request(server())
+      .get('/reports')
+      .set('Cookie', cookie)
+      .set('Accept', 'text/html');
     expect(page.status).toBe(403);
     expect(page.text).toContain('This page needs beta');
     const api = await request(server()).get('/api/reports').set('Cookie', cookie);
@@ -56,7 +65,10 @@ describe('sample app in demo mode', () => {
   });
 
   it('the JSON API takes a Bearer token', async () => {
-    const session = await sample.demo!.emulator.createSession({ userId: ALICE, organizationId: ACME });
+    const session = await sample.demo!.emulator.createSession({
+      userId: ALICE,
+      organizationId: ACME,
+    });
     const res = await request(server())
       .get('/api/me')
       .set('Authorization', `Bearer ${session.accessToken}`);

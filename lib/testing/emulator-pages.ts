@@ -1,0 +1,168 @@
+import { isFlagOn, type EmulatorFlag } from './flag-model.js';
+
+/*
+ * The emulator's browser pages: the hosted login (pick a user and an organization) and the
+ * flags admin page (toggle, org rule None / Some / All). Plain HTML forms, no scripts; every
+ * interpolated value is escaped.
+ */
+
+export interface PageUser {
+  id: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+}
+export interface PageOrganization {
+  id: string;
+  name: string;
+}
+export interface PageMembership {
+  userId: string;
+  organizationId: string;
+  role?: string;
+}
+export interface PageWorld {
+  users: PageUser[];
+  organizations: PageOrganization[];
+  memberships: PageMembership[];
+}
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+function frame(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · WorkOS emulator</title>
+<style>
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
+.card { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; }
+button { font: inherit; margin: .2rem 0; padding: .35rem .8rem; cursor: pointer; }
+table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
+.on { color: #137333; font-weight: 600; } .off { color: #a50e0e; } .muted { color: #6e6e73; }
+</style></head>
+<body><p class="muted">WorkOS emulator (a loopback test tool, not WorkOS)</p>
+${body}
+</body></html>`;
+}
+
+export function errorPage(message: string): string {
+  return frame(
+    'Error',
+    `<h1>Cannot sign in</h1><p data-testid="authorize-error">${escapeHtml(message)}</p>`,
+  );
+}
+
+/** The hosted login: one button per (user, organization) membership, each its own form. */
+export function loginPage(
+  world: PageWorld,
+  params: URLSearchParams,
+  options: { signUp: boolean; organizationId?: string; loginHint?: string },
+): string {
+  const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
+  const hidden = [...params]
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('');
+  const users = [...world.users].sort(
+    (a, b) => Number(b.email === options.loginHint) - Number(a.email === options.loginHint),
+  );
+  const buttons: string[] = [];
+  for (const user of users) {
+    const memberships = world.memberships.filter(
+      (m) =>
+        m.userId === user.id &&
+        (options.organizationId === undefined || m.organizationId === options.organizationId),
+    );
+    const choices: Array<string | undefined> = memberships.length
+      ? memberships.map((m) => m.organizationId)
+      : world.memberships.some((m) => m.userId === user.id)
+        ? []
+        : [undefined];
+    for (const organizationId of choices) {
+      const testId = organizationId ? `sign-in-${user.id}-${organizationId}` : `sign-in-${user.id}`;
+      const label = organizationId
+        ? `Continue as ${user.email} · ${orgName.get(organizationId) ?? organizationId}`
+        : `Continue as ${user.email} (no organization)`;
+      buttons.push(`<form method="post" action="/user_management/authorize/complete">${hidden}
+<input type="hidden" name="user_id" value="${escapeHtml(user.id)}">
+<input type="hidden" name="organization_id" value="${escapeHtml(organizationId ?? '')}">
+<button type="submit" data-testid="${escapeHtml(testId)}">${escapeHtml(label)}</button></form>`);
+    }
+  }
+  const title = options.signUp ? 'Create an account' : 'Sign in';
+  return frame(
+    title,
+    `<div class="card"><h1>${title}</h1>
+<p class="muted">Pick who you are and in which organization; no password in the emulator.</p>
+${buttons.join('\n') || '<p>No user can sign in here.</p>'}
+</div>`,
+  );
+}
+
+export function indexPage(world: PageWorld): string {
+  const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
+  const rows = world.memberships
+    .map(
+      (m) =>
+        `<tr><td>${escapeHtml(m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td><td>${escapeHtml(m.role ?? 'member')}</td></tr>`,
+    )
+    .join('');
+  return frame(
+    'Emulator',
+    `<h1>WorkOS emulator</h1><p><a href="/_emulator/flags">Feature flags</a></p>
+<h2>Users</h2><ul>${world.users.map((u) => `<li>${escapeHtml(u.email)} <code>${escapeHtml(u.id)}</code></li>`).join('')}</ul>
+<h2>Memberships</h2><table><tr><th>User</th><th>Organization</th><th>Role</th></tr>${rows}</table>`,
+  );
+}
+
+/** Each flag's switch and organization rule, then what every membership gets right now. */
+export function flagsPage(world: PageWorld, flags: EmulatorFlag[]): string {
+  const forms = flags
+    .map((flag) => {
+      const slug = escapeHtml(flag.slug);
+      const rule = (value: string, label: string) =>
+        `<label><input type="radio" name="rule" value="${value}" data-testid="flag-${slug}-rule-${value}"${flag.orgRule === value ? ' checked' : ''}> ${label}</label>`;
+      const orgs = world.organizations
+        .map(
+          (o) =>
+            `<label><input type="checkbox" name="org" value="${escapeHtml(o.id)}" data-testid="flag-${slug}-org-${escapeHtml(o.id)}"${flag.organizations?.includes(o.id) ? ' checked' : ''}> ${escapeHtml(o.name)}</label>`,
+        )
+        .join(' ');
+      return `<form method="post" action="/_emulator/flags/${encodeURIComponent(flag.slug)}" class="card" data-testid="flag-${slug}">
+<h2><code>${slug}</code> <span class="muted">${escapeHtml(flag.description ?? '')}</span></h2>
+<p><label><input type="checkbox" name="enabled" value="on" data-testid="flag-${slug}-enabled"${flag.enabled ? ' checked' : ''}> Enabled</label></p>
+<p>Organizations: ${rule('none', 'None')} ${rule('some', 'Some:')} ${orgs} ${rule('all', 'All')}</p>
+${flag.users?.length ? `<p class="muted">Also on for users: ${escapeHtml(flag.users.join(', '))}</p>` : ''}
+<button type="submit" data-testid="flag-${slug}-save">Save</button>
+</form>`;
+    })
+    .join('\n');
+  const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
+  const email = new Map(world.users.map((u) => [u.id, u.email]));
+  const header = flags.map((f) => `<th>${escapeHtml(f.slug)}</th>`).join('');
+  const rows = world.memberships
+    .map((m) => {
+      const cells = flags
+        .map((f) => {
+          const on = isFlagOn(f, m.userId, m.organizationId);
+          return `<td class="${on ? 'on' : 'off'}" data-testid="eval-${escapeHtml(m.userId)}-${escapeHtml(m.organizationId)}-${escapeHtml(f.slug)}">${on ? 'on' : 'off'}</td>`;
+        })
+        .join('');
+      return `<tr><td>${escapeHtml(email.get(m.userId) ?? m.userId)} · ${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return frame(
+    'Feature flags',
+    `<h1>Feature flags</h1>
+<p class="muted">Tokens carry the flags evaluated when they were issued: a change here reaches a
+session at its next refresh.</p>
+${forms}
+<h2>What each membership gets now</h2>
+<table><tr><th>User · organization</th>${header}</tr>${rows}</table>`,
+  );
+}
