@@ -40,10 +40,10 @@ function frame(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · WorkOS emulator</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; }
 .card { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; }
 button { font: inherit; margin: .2rem 0; padding: .35rem .8rem; cursor: pointer; }
-table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
+table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
 .on { color: #137333; font-weight: 600; } .off { color: #a50e0e; } .muted { color: #6e6e73; }
 </style></head>
 <body><p class="muted">WorkOS emulator (a loopback test tool, not WorkOS)</p>
@@ -51,12 +51,15 @@ ${body}
 </body></html>`;
 }
 
-export function errorPage(message: string): string {
+export function errorPage(message: string, heading = 'Cannot sign in'): string {
   return frame(
     'Error',
-    `<h1>Cannot sign in</h1><p data-testid="authorize-error">${escapeHtml(message)}</p>`,
+    `<h1>${escapeHtml(heading)}</h1><p data-testid="emulator-error">${escapeHtml(message)}</p>`,
   );
 }
+
+/** The authorize query minus what each button sets itself, so no field is sent twice. */
+const BUTTON_FIELDS = new Set(['user_id', 'organization_id']);
 
 /** The hosted login: one button per (user, organization) membership, each its own form. */
 export function loginPage(
@@ -66,6 +69,7 @@ export function loginPage(
 ): string {
   const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
   const hidden = [...params]
+    .filter(([k]) => !BUTTON_FIELDS.has(k))
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
   const users = [...world.users].sort(
@@ -78,11 +82,12 @@ export function loginPage(
         m.userId === user.id &&
         (options.organizationId === undefined || m.organizationId === options.organizationId),
     );
-    const choices: Array<string | undefined> = memberships.length
-      ? memberships.map((m) => m.organizationId)
-      : world.memberships.some((m) => m.userId === user.id)
-        ? []
-        : [undefined];
+    // A user without any membership signs in without an organization, unless one was asked for.
+    const orgless =
+      options.organizationId === undefined && !world.memberships.some((m) => m.userId === user.id);
+    const choices: Array<string | undefined> = orgless
+      ? [undefined]
+      : memberships.map((m) => m.organizationId);
     for (const organizationId of choices) {
       const testId = organizationId ? `sign-in-${user.id}-${organizationId}` : `sign-in-${user.id}`;
       const label = organizationId
@@ -97,7 +102,7 @@ export function loginPage(
   const title = options.signUp ? 'Create an account' : 'Sign in';
   return frame(
     title,
-    `<div class="card"><h1>${title}</h1>
+    `<div class="card"><h1>${escapeHtml(title)}</h1>
 <p class="muted">Pick who you are and in which organization; no password in the emulator.</p>
 ${buttons.join('\n') || '<p>No user can sign in here.</p>'}
 </div>`,
@@ -106,46 +111,60 @@ ${buttons.join('\n') || '<p>No user can sign in here.</p>'}
 
 export function indexPage(world: PageWorld): string {
   const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
+  const email = new Map(world.users.map((u) => [u.id, u.email]));
+  const users = world.users
+    .map((u) => `<li>${escapeHtml(u.email)} <code>${escapeHtml(u.id)}</code></li>`)
+    .join('');
+  const orgs = world.organizations
+    .map((o) => `<li>${escapeHtml(o.name)} <code>${escapeHtml(o.id)}</code></li>`)
+    .join('');
   const rows = world.memberships
     .map(
       (m) =>
-        `<tr><td>${escapeHtml(m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td><td>${escapeHtml(m.role ?? 'member')}</td></tr>`,
+        `<tr><td>${escapeHtml(email.get(m.userId) ?? m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td><td>${escapeHtml(m.role ?? 'member')}</td></tr>`,
     )
     .join('');
   return frame(
     'Emulator',
-    `<h1>WorkOS emulator</h1><p><a href="/_emulator/flags">Feature flags</a></p>
-<h2>Users</h2><ul>${world.users.map((u) => `<li>${escapeHtml(u.email)} <code>${escapeHtml(u.id)}</code></li>`).join('')}</ul>
-<h2>Memberships</h2><table><tr><th>User</th><th>Organization</th><th>Role</th></tr>${rows}</table>`,
+    `<h1>WorkOS emulator</h1><p><a href="/_emulator/flags" data-testid="flags-link">Feature flags</a></p>
+<h2>Users</h2><ul data-testid="users">${users}</ul>
+<h2>Organizations</h2><ul data-testid="organizations">${orgs}</ul>
+<h2>Memberships</h2><table data-testid="memberships"><tr><th>User</th><th>Organization</th><th>Role</th></tr>${rows}</table>`,
   );
 }
 
-/** Each flag's switch and organization rule, then what every membership gets right now. */
+/**
+ * One table row per flag (switch, organization rule, Save), then what every membership gets
+ * right now. A form cannot wrap a table row, so each row's inputs join their form by `form=`.
+ */
 export function flagsPage(world: PageWorld, flags: EmulatorFlag[]): string {
-  const forms = flags
-    .map((flag) => {
+  const rows = flags
+    .map((flag, i) => {
       const slug = escapeHtml(flag.slug);
+      const form = `flag-form-${i}`;
       const rule = (value: string, label: string) =>
-        `<label><input type="radio" name="rule" value="${value}" data-testid="flag-${slug}-rule-${value}"${flag.orgRule === value ? ' checked' : ''}> ${label}</label>`;
+        `<label><input type="radio" form="${form}" name="rule" value="${value}" data-testid="flag-${slug}-rule-${value}"${flag.orgRule === value ? ' checked' : ''}> ${label}</label>`;
       const orgs = world.organizations
         .map(
           (o) =>
-            `<label><input type="checkbox" name="org" value="${escapeHtml(o.id)}" data-testid="flag-${slug}-org-${escapeHtml(o.id)}"${flag.organizations?.includes(o.id) ? ' checked' : ''}> ${escapeHtml(o.name)}</label>`,
+            `<label><input type="checkbox" form="${form}" name="org" value="${escapeHtml(o.id)}" data-testid="flag-${slug}-org-${escapeHtml(o.id)}"${flag.organizations?.includes(o.id) ? ' checked' : ''}> ${escapeHtml(o.name)}</label>`,
         )
         .join(' ');
-      return `<form method="post" action="/_emulator/flags/${encodeURIComponent(flag.slug)}" class="card" data-testid="flag-${slug}">
-<h2><code>${slug}</code> <span class="muted">${escapeHtml(flag.description ?? '')}</span></h2>
-<p><label><input type="checkbox" name="enabled" value="on" data-testid="flag-${slug}-enabled"${flag.enabled ? ' checked' : ''}> Enabled</label></p>
-<p>Organizations: ${rule('none', 'None')} ${rule('some', 'Some:')} ${orgs} ${rule('all', 'All')}</p>
-${flag.users?.length ? `<p class="muted">Also on for users: ${escapeHtml(flag.users.join(', '))}</p>` : ''}
-<button type="submit" data-testid="flag-${slug}-save">Save</button>
-</form>`;
+      const users = flag.users?.length
+        ? `<br><span class="muted">Also on for users: ${escapeHtml(flag.users.join(', '))}</span>`
+        : '';
+      return `<tr data-testid="flag-${slug}">
+<td><code>${slug}</code></td><td class="muted">${escapeHtml(flag.description ?? '')}</td>
+<td><label><input type="checkbox" form="${form}" name="enabled" value="on" data-testid="flag-${slug}-enabled"${flag.enabled ? ' checked' : ''}> Enabled</label></td>
+<td>${rule('none', 'None')} ${rule('some', 'Some:')} ${orgs} ${rule('all', 'All')}${users}</td>
+<td><form id="${form}" method="post" action="/_emulator/flags/${escapeHtml(encodeURIComponent(flag.slug))}"><button type="submit" data-testid="flag-${slug}-save">Save</button></form></td>
+</tr>`;
     })
     .join('\n');
   const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
   const email = new Map(world.users.map((u) => [u.id, u.email]));
   const header = flags.map((f) => `<th>${escapeHtml(f.slug)}</th>`).join('');
-  const rows = world.memberships
+  const matrix = world.memberships
     .map((m) => {
       const cells = flags
         .map((f) => {
@@ -158,11 +177,12 @@ ${flag.users?.length ? `<p class="muted">Also on for users: ${escapeHtml(flag.us
     .join('');
   return frame(
     'Feature flags',
-    `<h1>Feature flags</h1>
+    `<p><a href="/_emulator">Emulator</a></p><h1>Feature flags</h1>
 <p class="muted">Tokens carry the flags evaluated when they were issued: a change here reaches a
 session at its next refresh.</p>
-${forms}
+<table data-testid="flags"><tr><th>Flag</th><th>Description</th><th>Environment</th><th>Organizations</th><th></th></tr>
+${rows}</table>
 <h2>What each membership gets now</h2>
-<table><tr><th>User · organization</th>${header}</tr>${rows}</table>`,
+<table data-testid="evaluations"><tr><th>User · organization</th>${header}</tr>${matrix}</table>`,
   );
 }

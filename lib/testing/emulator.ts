@@ -267,8 +267,10 @@ export class WorkOSEmulator {
 
   // ---- faults and counters -------------------------------------------------------------------
 
+  /** Replaces the route's fault; `times: 0` (nothing left to inject) just removes it. */
   fault(route: EmulatorRoute, fault: EmulatorFault): void {
-    this.faults.set(route, { ...fault });
+    if (fault.times !== undefined && fault.times <= 0) this.faults.delete(route);
+    else this.faults.set(route, { ...fault });
   }
 
   clearFaults(): void {
@@ -300,6 +302,8 @@ export class WorkOSEmulator {
       if (raw === undefined) return json(res, 413, { message: 'Payload too large' });
       if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         form = new URLSearchParams(raw);
+        // The token endpoint takes a form as well as JSON, as an OAuth token endpoint does.
+        body = Object.fromEntries(form);
       } else {
         const parsed = parseJsonObject(raw);
         if (!parsed) return json(res, 400, { message: 'Invalid JSON' });
@@ -351,56 +355,50 @@ export class WorkOSEmulator {
     if (path === '/_emulator/flags' && method === 'GET') {
       return html(res, 200, flagsPage(this.world(), this.flags()));
     }
-    const flagMatch = /^\/_emulator\/flags\/([^/]+)$/.exec(path);
-    if (flagMatch && method === 'POST') {
-      const rule = form.get('rule') ?? 'none';
-      if (!isOrgRule(rule)) return html(res, 400, errorPage(`unknown rule ${rule}`));
-      this.setFlag(decodeURIComponent(flagMatch[1]!), {
+    const flagSlug = pathParam(/^\/_emulator\/flags\/([^/]+)$/, path);
+    if (flagSlug === null) return json(res, 400, { message: 'Malformed path' });
+    if (flagSlug !== undefined && method === 'POST') {
+      const rule = form.get('rule') ?? '';
+      if (!isOrgRule(rule)) {
+        return html(res, 400, errorPage(`unknown rule "${rule}"`, 'Cannot save the flag'));
+      }
+      const organizations = form.getAll('org');
+      const unknown = organizations.find((id) => !this.organizations.has(id));
+      if (unknown !== undefined) {
+        return html(res, 400, errorPage(`unknown organization ${unknown}`, 'Cannot save the flag'));
+      }
+      this.setFlag(flagSlug, {
         enabled: form.get('enabled') === 'on',
         orgRule: rule,
-        organizations: form.getAll('org'),
+        organizations,
       });
       res.writeHead(303, { Location: '/_emulator/flags' }).end();
       return;
     }
-    if (flagMatch && method === 'PUT') {
+    if (flagSlug !== undefined && method === 'PUT') {
       const patch = flagPatch(body);
       if (!patch) return json(res, 400, { message: 'Invalid flag' });
-      return json(res, 200, this.setFlag(decodeURIComponent(flagMatch[1]!), patch));
+      return json(res, 200, this.setFlag(flagSlug, patch));
     }
 
     // Management API the SDK calls with the API key.
-    const orgMatch = /^\/organizations\/([^/]+)$/.exec(path);
-    if (orgMatch && method === 'GET') {
+    const orgId = pathParam(/^\/organizations\/([^/]+)$/, path);
+    if (orgId === null) return json(res, 400, { message: 'Malformed path' });
+    if (orgId !== undefined && method === 'GET') {
       if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      const org = this.organizations.get(decodeURIComponent(orgMatch[1]!));
+      const org = this.organizations.get(orgId);
       return org
         ? json(res, 200, snakeOrganization(org))
         : json(res, 404, { message: 'Not found' });
     }
     if (path === '/user_management/organization_memberships' && method === 'GET') {
       if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      const userId = url.searchParams.get('user_id');
-      const organizationId = url.searchParams.get('organization_id');
-      if (!userId && !organizationId) {
-        return json(res, 422, { message: 'user_id or organization_id is required' });
-      }
-      const data = this.memberships
-        .filter(
-          (m) =>
-            (!userId || m.userId === userId) &&
-            (!organizationId || m.organizationId === organizationId),
-        )
-        .map((m) => this.snakeMembership(m));
-      return json(res, 200, {
-        object: 'list',
-        data,
-        list_metadata: { before: null, after: null },
-      });
+      return this.listMemberships(url.searchParams, res);
     }
-    const userMatch = /^\/user_management\/users\/([^/]+)$/.exec(path);
-    if (userMatch && method === 'GET') {
-      const user = this.users.get(decodeURIComponent(userMatch[1]!));
+    const userId = pathParam(/^\/user_management\/users\/([^/]+)$/, path);
+    if (userId === null) return json(res, 400, { message: 'Malformed path' });
+    if (userId !== undefined && method === 'GET') {
+      const user = this.users.get(userId);
       return user ? json(res, 200, snakeUser(user)) : json(res, 404, { message: 'Not found' });
     }
     json(res, 404, { message: 'Not found' });
@@ -422,6 +420,8 @@ export class WorkOSEmulator {
   private checkAuthorize(params: URLSearchParams): string | undefined {
     if (params.get('client_id') !== this.clientId) return 'unknown client_id';
     if (params.get('response_type') !== 'code') return 'response_type must be code';
+    const provider = params.get('provider');
+    if (provider !== null && provider !== 'authkit') return 'only provider=authkit is emulated';
     const redirectUri = params.get('redirect_uri') ?? '';
     let parsed: URL | undefined;
     try {
@@ -475,6 +475,54 @@ export class WorkOSEmulator {
     const state = form.get('state');
     if (state) target.searchParams.set('state', state);
     res.writeHead(302, { Location: target.href }).end();
+  }
+
+  /**
+   * Memberships are all active and listed in seed order (the SDK asks for `order=desc`, which
+   * over equal timestamps says nothing). `limit` (default 10, at most 100, as WorkOS) and the
+   * membership-id cursors `after`/`before` page like the real list, so autoPagination works.
+   */
+  private listMemberships(query: URLSearchParams, res: ServerResponse): void {
+    const userId = query.get('user_id');
+    const organizationId = query.get('organization_id');
+    if (!userId && !organizationId) {
+      return json(res, 422, { message: 'user_id or organization_id is required' });
+    }
+    const limitParam = query.get('limit');
+    const limit = limitParam === null ? 10 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      return json(res, 422, { message: 'limit must be an integer from 1 to 100' });
+    }
+    const statuses = query.get('statuses')?.split(',') ?? ['active'];
+    const all = statuses.includes('active')
+      ? this.memberships
+          .filter(
+            (m) =>
+              (!userId || m.userId === userId) &&
+              (!organizationId || m.organizationId === organizationId),
+          )
+          .map((m) => this.snakeMembership(m))
+      : [];
+    const after = query.get('after');
+    const before = query.get('before');
+    let start = 0;
+    let end = all.length;
+    if (after) start = all.findIndex((m) => m.id === after) + 1;
+    if (before) {
+      const at = all.findIndex((m) => m.id === before);
+      end = Math.max(0, at);
+      if (!after) start = Math.max(0, end - limit);
+    }
+    end = Math.min(end, start + limit);
+    const data = all.slice(start, end);
+    json(res, 200, {
+      object: 'list',
+      data,
+      list_metadata: {
+        before: start > 0 && data.length ? data[0]!.id : null,
+        after: end < all.length && data.length ? data[data.length - 1]!.id : null,
+      },
+    });
   }
 
   private snakeMembership(m: EmulatorMembership) {
@@ -697,6 +745,20 @@ function parseJsonObject(raw: string): Record<string, unknown> | undefined {
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The decoded first capture of `pattern` in `path`: undefined when it does not match, null when
+ * the segment's percent-encoding is malformed (a 400, not a 500 from decodeURIComponent).
+ */
+function pathParam(pattern: RegExp, path: string): string | undefined | null {
+  const match = pattern.exec(path);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return null;
   }
 }
 

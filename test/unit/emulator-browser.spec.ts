@@ -122,18 +122,60 @@ describe('WorkOSEmulator pages and management API', () => {
     });
 
     it.each([
-      ['an unknown client_id', (u: URL) => u.searchParams.set('client_id', 'client_other')],
-      [
-        'a redirect_uri not registered',
-        (u: URL) => u.searchParams.set('redirect_uri', 'https://evil.test/cb'),
-      ],
-      ['a plain code challenge', (u: URL) => u.searchParams.set('code_challenge_method', 'plain')],
-      ['another response_type', (u: URL) => u.searchParams.set('response_type', 'token')],
-    ])('refuses %s with a 400 page, on the page and on completion', async (_, tamper) => {
+      ['an unknown client_id', 'client_id', 'client_other', 'unknown client_id'],
+      ['a redirect_uri not registered', 'redirect_uri', 'https://evil.test/cb', 'not allowed'],
+      ['a plain code challenge', 'code_challenge_method', 'plain', 'must be S256'],
+      ['another response_type', 'response_type', 'token', 'response_type must be code'],
+      ['another provider', 'provider', 'GoogleOAuth', 'provider=authkit'],
+    ])('refuses %s with a 400 page naming it, on the page and on completion', async (...args) => {
+      const [, name, value, problem] = args;
       const url = new URL(authorizeUrl());
-      tamper(url);
-      expect((await fetch(url)).status).toBe(400);
+      url.searchParams.set(name, value);
+      const page = await fetch(url);
+      expect(page.status).toBe(400);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain(problem);
       expect((await choose(url.href, 'user_a', 'org_1')).status).toBe(400);
+    });
+
+    it('a user without memberships signs in without an organization, unless one is asked for', async () => {
+      const { verifier, challenge } = pkce();
+      const html = await (await fetch(authorizeUrl({}, challenge))).text();
+      expect(html).toContain('data-testid="sign-in-user_x"');
+      const done = await choose(authorizeUrl({}, challenge), 'user_x', '');
+      const code = new URL(done.headers.get('location') ?? '').searchParams.get('code') ?? '';
+      const signedIn = await workos.userManagement.authenticateWithCode({
+        clientId: emulator.clientId,
+        code,
+        codeVerifier: verifier,
+      });
+      expect(signedIn.user.id).toBe('user_x');
+      expect(signedIn.organizationId).toBeUndefined();
+      const narrowed = await (await fetch(authorizeUrl({ organizationId: 'org_2' }))).text();
+      expect(narrowed).not.toContain('sign-in-user_x');
+    });
+
+    it('each button is a form carrying the query once, plus its own user and organization', async () => {
+      const html = await (await fetch(authorizeUrl({ organizationId: 'org_2' }))).text();
+      const forms = html.match(/<form [^>]*>[\s\S]*?<\/form>/g) ?? [];
+      expect(forms).toHaveLength(2);
+      for (const form of forms) {
+        expect(form).toContain('action="/user_management/authorize/complete"');
+        expect(form).toContain('name="state" value="state-123"');
+        expect(form).toContain('name="code_challenge_method" value="S256"');
+        expect(form.match(/name="organization_id"/g)).toHaveLength(1);
+        expect(form).toContain('name="organization_id" value="org_2"');
+        expect(form.match(/name="user_id"/g)).toHaveLength(1);
+      }
+    });
+
+    it('omits state from the redirect when the request had none', async () => {
+      const url = new URL(authorizeUrl());
+      url.searchParams.delete('state');
+      const done = await choose(url.href, 'user_b', 'org_2');
+      expect(done.status).toBe(302);
+      const back = new URL(done.headers.get('location') ?? '');
+      expect([...back.searchParams.keys()]).toEqual(['code']);
     });
 
     it('refuses a membership the user does not have', async () => {
@@ -198,6 +240,84 @@ describe('WorkOSEmulator pages and management API', () => {
       expect((await put(null)).status).toBe(400);
       expect(emulator.evaluateFlags('user_a', 'org_1')).toEqual(['gamma']);
     });
+
+    it('renders one table row of controls per flag, with the test ids a browser test clicks', async () => {
+      const html = await (await fetch(`${emulator.url}/_emulator/flags`)).text();
+      expect(html).toContain('<tr data-testid="flag-beta">');
+      expect(html).toContain('action="/_emulator/flags/beta"');
+      expect(html).toMatch(/data-testid="flag-beta-enabled" checked/);
+      expect(html).toMatch(/data-testid="flag-beta-rule-none">/);
+      expect(html).toMatch(/data-testid="flag-beta-rule-all">/);
+      expect(html).toMatch(/data-testid="flag-beta-org-org_1">/);
+      expect(html).toMatch(/data-testid="flag-beta-org-org_2" checked/);
+      expect(html).toContain('data-testid="flag-beta-save"');
+      expect(html).toContain('data-testid="eval-user_b-org_2-beta">on');
+      expect(html).toContain('data-testid="eval-user_a-org_1-gamma">on');
+    });
+
+    it('Some takes the checked organizations; an unchecked switch turns the flag off', async () => {
+      const changed: EmulatorFlag[] = [];
+      const stop = emulator.onFlagsChanged((flag) => changed.push(flag));
+      const post = (body: string) =>
+        fetch(`${emulator.url}/_emulator/flags/beta`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body,
+          redirect: 'manual',
+        });
+      try {
+        expect((await post('enabled=on&rule=some&org=org_1&org=org_2')).status).toBe(303);
+        expect(emulator.evaluateFlags('user_a', 'org_1')).toContain('beta');
+        expect((await post('rule=some&org=org_2')).status).toBe(303);
+        expect(emulator.evaluateFlags('user_b', 'org_2')).not.toContain('beta');
+        expect(changed.map((f) => [f.enabled, f.organizations])).toEqual([
+          [true, ['org_1', 'org_2']],
+          [false, ['org_2']],
+        ]);
+        const missingRule = await post('enabled=on');
+        expect(missingRule.status).toBe(400);
+        const unknownOrg = await post('enabled=on&rule=some&org=org_9');
+        expect(unknownOrg.status).toBe(400);
+        expect(await unknownOrg.text()).toContain('unknown organization org_9');
+        expect(changed).toHaveLength(2);
+      } finally {
+        stop();
+        emulator.setFlag('beta', { enabled: true, orgRule: 'some', organizations: ['org_2'] });
+      }
+    });
+
+    it('a JSON PUT tells listeners too; malformed JSON and paths are 400s', async () => {
+      const changed: string[] = [];
+      const stop = emulator.onFlagsChanged((flag) => changed.push(flag.slug));
+      const put = (path: string, body: string) =>
+        fetch(`${emulator.url}/_emulator/flags/${path}`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body,
+        });
+      try {
+        expect((await put('gamma', '{"enabled":false}')).status).toBe(200);
+        expect((await put('gamma', '{')).status).toBe(400);
+        expect((await put('%E0%A4%A', '{}')).status).toBe(400);
+        expect(changed).toEqual(['gamma']);
+      } finally {
+        stop();
+      }
+    });
+  });
+
+  describe('index page', () => {
+    it('lists users, organizations and memberships, escaped, and links to the flags', async () => {
+      const res = await fetch(`${emulator.url}/_emulator`);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('href="/_emulator/flags"');
+      expect(html).toContain('&lt;script&gt;x&lt;/script&gt;@example.test');
+      expect(html).toMatch(/data-testid="organizations">.*One.*Two &amp; Sons/);
+      expect(html).toContain(
+        '<tr><td>b@example.test</td><td>Two &amp; Sons</td><td>member</td></tr>',
+      );
+    });
   });
 
   describe('management API through the SDK', () => {
@@ -216,11 +336,70 @@ describe('WorkOSEmulator pages and management API', () => {
       expect(one.data).toEqual([]);
     });
 
+    it('pages memberships by limit and cursor, filters by organization and status', async () => {
+      const first = await workos.userManagement.listOrganizationMemberships({
+        userId: 'user_a',
+        limit: 1,
+      });
+      expect(first.data.map((m) => m.organizationId)).toEqual(['org_1']);
+      expect(first.listMetadata).toEqual({ before: null, after: first.data[0]!.id });
+      const second = await workos.userManagement.listOrganizationMemberships({
+        userId: 'user_a',
+        limit: 1,
+        after: first.listMetadata.after!,
+      });
+      expect(second.data.map((m) => m.organizationId)).toEqual(['org_2']);
+      expect(second.listMetadata).toEqual({ before: second.data[0]!.id, after: null });
+      const back = await workos.userManagement.listOrganizationMemberships({
+        userId: 'user_a',
+        limit: 1,
+        before: second.listMetadata.before!,
+      });
+      expect(back.data.map((m) => m.organizationId)).toEqual(['org_1']);
+
+      const all = await workos.userManagement.listOrganizationMemberships({ userId: 'user_a' });
+      expect(await all.autoPagination()).toHaveLength(2);
+      const inOrg = await workos.userManagement.listOrganizationMemberships({
+        organizationId: 'org_2',
+        statuses: ['active'],
+      });
+      expect(inOrg.data.map((m) => [m.userId, m.status])).toEqual([
+        ['user_a', 'active'],
+        ['user_b', 'active'],
+      ]);
+      const inactive = await workos.userManagement.listOrganizationMemberships({
+        userId: 'user_a',
+        statuses: ['inactive'],
+      });
+      expect(inactive.data).toEqual([]);
+    });
+
+    it('refuses a membership query without user or organization, or with a bad limit', async () => {
+      const headers = { Authorization: `Bearer ${emulator.apiKey}` };
+      const base = `${emulator.url}/user_management/organization_memberships`;
+      expect((await fetch(base, { headers })).status).toBe(422);
+      expect((await fetch(`${base}?user_id=user_a&limit=0`, { headers })).status).toBe(422);
+      expect((await fetch(`${base}?user_id=user_a&limit=101`, { headers })).status).toBe(422);
+    });
+
+    it('answers an unknown organization with 404', async () => {
+      await expect(workos.organizations.getOrganization('org_9')).rejects.toMatchObject({
+        status: 404,
+      });
+    });
+
     it('needs the API key', async () => {
-      const res = await fetch(
-        `${emulator.url}/user_management/organization_memberships?user_id=user_a`,
-      );
-      expect(res.status).toBe(401);
+      for (const path of [
+        '/user_management/organization_memberships?user_id=user_a',
+        '/organizations/org_1',
+      ]) {
+        const res = await fetch(`${emulator.url}${path}`);
+        expect(res.status).toBe(401);
+        const wrong = await fetch(`${emulator.url}${path}`, {
+          headers: { Authorization: 'Bearer sk_test_other' },
+        });
+        expect(wrong.status).toBe(401);
+      }
     });
   });
 
@@ -237,16 +416,30 @@ describe('WorkOSEmulator pages and management API', () => {
     });
 
     it('reads an oversized body to its end and answers 413', async () => {
-      const status = await new Promise<number>((resolve, reject) => {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = httpRequest(
           `${emulator.url}/user_management/authenticate`,
           { method: 'POST', headers: { 'Content-Type': 'application/json' } },
-          (res) => resolve(res.statusCode ?? 0),
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
         );
         req.on('error', reject);
-        req.end(Buffer.alloc(1024 * 1024 + 10, 0x20));
+        // Written in pieces, as a streaming client would, past the cap.
+        for (let i = 0; i < 17; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+        req.end();
       });
-      expect(status).toBe(413);
+      expect(answer).toEqual({ status: 413, body: '{"message":"Payload too large"}' });
+      // At the cap exactly, the body is still parsed: `{}` padded, so a 401 for the missing client.
+      const atCap = await fetch(`${emulator.url}/user_management/authenticate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}'.padEnd(1024 * 1024, ' '),
+      });
+      expect(atCap.status).toBe(401);
     });
 
     it('a refresh into a foreign organization is refused without spending the token', async () => {
@@ -273,6 +466,22 @@ describe('WorkOSEmulator pages and management API', () => {
       expect((await fetch(jwks)).status).toBe(200);
       emulator.fault('jwks', { status: 500 }); // a later fault is not blocked by a spent one
       expect((await fetch(jwks)).status).toBe(500);
+      emulator.fault('jwks', { status: 500, times: 0 }); // nothing left to inject: removed
+      expect((await fetch(jwks)).status).toBe(200);
+    });
+
+    it('takes the code grant as a form body too', async () => {
+      const res = await fetch(`${emulator.url}/user_management/authenticate`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: emulator.clientId,
+          client_secret: emulator.apiKey,
+          code: emulator.issueCode({ userId: 'user_b' }),
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ organization_id: 'org_2', user: { id: 'user_b' } });
     });
 
     it('close() does not wait for requests held in a fault delay', async () => {
@@ -284,5 +493,93 @@ describe('WorkOSEmulator pages and management API', () => {
       await other.close(); // without the release this waits the full minute (test times out)
       await pending;
     });
+  });
+});
+
+describe('WorkOSEmulator pages without registered redirect URIs, with hostile names', () => {
+  let open: WorkOSEmulator;
+
+  beforeAll(async () => {
+    open = await WorkOSEmulator.start({
+      users: [{ id: 'user_q', email: 'q@example.test' }],
+      organizations: [{ id: 'org_"q', name: '<i>Org</i>' }],
+      memberships: [{ userId: 'user_q', organizationId: 'org_"q' }],
+      flags: [
+        { slug: 'a<b>', enabled: false, orgRule: 'none', description: '<img src=x onerror=1>' },
+      ],
+    });
+  });
+  afterAll(() => open.close());
+
+  function authorize(redirectUri: string): URL {
+    const url = new URL(`${open.url}/user_management/authorize`);
+    for (const [k, v] of Object.entries({
+      client_id: open.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      provider: 'authkit',
+      state: 's 1&2',
+    })) {
+      url.searchParams.set(k, v);
+    }
+    return url;
+  }
+
+  it('appends code and state to a redirect_uri that has a query of its own', async () => {
+    const url = authorize('http://localhost:4000/cb?next=%2Fhome');
+    const fields = new URLSearchParams(url.searchParams);
+    fields.set('user_id', 'user_q');
+    fields.set('organization_id', 'org_"q');
+    const done = await fetch(`${open.url}/user_management/authorize/complete`, {
+      method: 'POST',
+      body: fields,
+      redirect: 'manual',
+    });
+    expect(done.status).toBe(302);
+    const back = new URL(done.headers.get('location') ?? '');
+    expect(`${back.origin}${back.pathname}`).toBe('http://localhost:4000/cb');
+    expect([...back.searchParams.keys()]).toEqual(['next', 'code', 'state']);
+    expect(back.searchParams.get('next')).toBe('/home');
+    expect(back.searchParams.get('state')).toBe('s 1&2');
+  });
+
+  it.each(['/cb', 'javascript:alert(1)', 'ftp://example.test/cb', ''])(
+    'refuses redirect_uri %j',
+    async (redirectUri) => {
+      const res = await fetch(authorize(redirectUri));
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('absolute http(s) URL');
+    },
+  );
+
+  it('escapes names, ids and echoed query parameters on the login page', async () => {
+    const url = authorize('http://localhost:4000/cb');
+    url.searchParams.set('"><script>alert(1)</script>', '"><b>x</b>');
+    const html = await (await fetch(url)).text();
+    expect(html).not.toMatch(/<script|<b>|<i>/);
+    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('Continue as q@example.test · &lt;i&gt;Org&lt;/i&gt;');
+    expect(html).toContain('data-testid="sign-in-user_q-org_&quot;q"');
+    expect(html).toContain('name="state" value="s 1&amp;2"');
+  });
+
+  it('escapes the flags page, and a percent-encoded slug saves the flag it names', async () => {
+    const html = await (await fetch(`${open.url}/_emulator/flags`)).text();
+    expect(html).not.toMatch(/<img|<i>|<b>/);
+    expect(html).toContain('&lt;img src=x onerror=1&gt;');
+    expect(html).toContain('action="/_emulator/flags/a%3Cb%3E"');
+    expect(html).toContain('data-testid="flag-a&lt;b&gt;-org-org_&quot;q"');
+    expect(html).toContain('data-testid="eval-user_q-org_&quot;q-a&lt;b&gt;">off');
+    const saved = await fetch(`${open.url}/_emulator/flags/a%3Cb%3E`, {
+      method: 'POST',
+      body: new URLSearchParams([
+        ['enabled', 'on'],
+        ['rule', 'some'],
+        ['org', 'org_"q'],
+      ]),
+      redirect: 'manual',
+    });
+    expect(saved.status).toBe(303);
+    expect(open.evaluateFlags('user_q', 'org_"q')).toEqual(['a<b>']);
   });
 });
