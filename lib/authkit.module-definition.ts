@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { AuthKitModuleOptions } from './authkit.options.js';
 import { createAuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
+import { createFlagWebhookController } from './flags/flag-webhook.controller.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 
 export interface AuthKitModuleExtras {
@@ -15,6 +16,11 @@ export interface AuthKitModuleExtras {
    * under `prefix` (default 'auth'). Needs `redirectUri` pointing at `<prefix>/callback`.
    */
   routes?: boolean | { prefix?: string };
+  /**
+   * Mount the WorkOS webhook endpoint (POST, default path 'webhooks/workos'): `flag.*` events
+   * move the flag-change watermark. Needs `webhookSecret` and an app created with `rawBody: true`.
+   */
+  webhooks?: boolean | { path?: string };
 }
 
 export const {
@@ -25,7 +31,7 @@ export const {
 } = new ConfigurableModuleBuilder<AuthKitModuleOptions>({ moduleName: 'AuthKit' })
   .setClassMethodName('forRoot')
   .setExtras<AuthKitModuleExtras>(
-    { isGlobal: true, globalGuard: false, routes: false },
+    { isGlobal: true, globalGuard: false, routes: false, webhooks: false },
     (definition, extras) => {
       const providers: Provider[] = extras.globalGuard
         ? [{ provide: APP_GUARD, useClass: AuthKitGuard }]
@@ -36,7 +42,17 @@ export const {
         ...definition,
         global: extras.isGlobal,
         providers: [...(definition.providers ?? []), ...providers],
-        controllers: prefix === undefined ? [] : [createAuthController(prefix)],
+        controllers: [
+          ...(prefix === undefined ? [] : [createAuthController(prefix)]),
+          ...(extras.webhooks
+            ? [
+                createFlagWebhookController(
+                  (extras.webhooks === true ? undefined : extras.webhooks.path) ??
+                    'webhooks/workos',
+                ),
+              ]
+            : []),
+        ],
       };
     },
   )

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
@@ -8,8 +8,12 @@ import {
   type AuthKitConfig,
   type AuthKitModuleOptions,
 } from './authkit.options.js';
+import { FlagAudit } from './flags/flag-audit.service.js';
+import { FlagDrift } from './flags/flag-drift.js';
+import { FlagWatermark } from './flags/flag-watermark.js';
 import { FlagGuard } from './flags/flag.guard.js';
 import { FlagService } from './flags/flag.service.js';
+import { LiveFlags } from './flags/live-flags.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
@@ -23,6 +27,7 @@ import { SessionService } from './session/session.service.js';
  * `AuthKitModule.forRoot({ clientId, apiKey, cookiePassword })` or `forRootAsync(...)`.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: AUTHKIT_CONFIG,
@@ -51,9 +56,25 @@ import { SessionService } from './session/session.service.js';
     SessionService,
     FlagService,
     FlagGuard,
+    FlagWatermark,
+    LiveFlags,
+    FlagDrift,
+    FlagAudit,
     AuthKitGuard,
     { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
-  exports: [WORKOS_CLIENT, SessionResolver, SessionService, FlagService, FlagGuard, AuthKitGuard],
+  // The guards are instantiated in the modules that use them: their dependencies go out too.
+  exports: [
+    WORKOS_CLIENT,
+    SessionResolver,
+    SessionService,
+    FlagService,
+    FlagGuard,
+    AuthKitGuard,
+    FlagWatermark,
+    LiveFlags,
+    FlagDrift,
+    FlagAudit,
+  ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule {}

@@ -1,5 +1,6 @@
 import type { WorkOS } from '@workos-inc/node';
 import type { SignInCallbacks } from './auth/sign-in.events.js';
+import type { FlagAuditSink } from './flags/flag-audit.js';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
 import { MIN_COOKIE_PASSWORD_LENGTH } from './session/iron.js';
 
@@ -43,6 +44,30 @@ export interface AuthKitModuleOptions {
   trustedOrigins?: string[];
   /** Hooks of the sign-in callback, e.g. to provision the user in your own database. */
   callback?: SignInCallbacks;
+  /**
+   * Refresh a cookie session whose token was issued more than this many seconds ago before
+   * using it (its `feature_flags` claim is a cache of the dashboard's decision). Off by default;
+   * `@RequireFlag(slug, { maxClaimAge })` sets it per route.
+   */
+  maxClaimAge?: number;
+  /**
+   * Evaluate flags live with the SDK's FeatureFlagsRuntimeClient (polls `GET /sdk/feature-flags`):
+   * powers `@RequireFlag(..., { fresh: true })`, `FlagService.explain()`, drift logs, and moves the
+   * flag-change watermark on every change it sees. Turned on by itself when a route uses `fresh`.
+   */
+  liveFlags?:
+    | boolean
+    | {
+        pollingIntervalMs?: number;
+        /** Fail closed once the last good poll is older; default 3 intervals. */ maxStalenessMs?: number;
+      };
+  /** Secret of the WorkOS webhook endpoint (`WORKOS_WEBHOOK_SECRET`), for the `webhooks` route. */
+  webhookSecret?: string;
+  /**
+   * Where every `@RequireFlag` decision goes: a sink of your own, or the Nest Logger at a level
+   * (default `'debug'`); `false` for none.
+   */
+  audit?: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
   signOutReturnTo?: string;
 }
@@ -72,6 +97,10 @@ export interface AuthKitConfig {
   allowedOrigins: string[];
   callback: SignInCallbacks;
   signOutReturnTo?: string;
+  maxClaimAge?: number;
+  liveFlags?: { pollingIntervalMs: number; maxStalenessMs: number };
+  webhookSecret?: string;
+  audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -116,6 +145,12 @@ export function resolveAuthKitConfig(
       );
     }
   }
+  if (
+    options.maxClaimAge !== undefined &&
+    !(Number.isFinite(options.maxClaimAge) && options.maxClaimAge > 0)
+  ) {
+    problems.push('maxClaimAge must be a positive number of seconds (or left out).');
+  }
   if (options.cookieSameSite === 'none' && options.cookieSecure === false) {
     problems.push('cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false.');
   }
@@ -150,7 +185,25 @@ export function resolveAuthKitConfig(
     allowedOrigins: [...(redirectUri ? [redirectUri.origin] : []), ...trustedOrigins],
     callback: options.callback ?? {},
     signOutReturnTo: options.signOutReturnTo,
+    maxClaimAge: options.maxClaimAge,
+    liveFlags: liveFlagsConfig(options.liveFlags),
+    webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
+    audit: options.audit ?? 'debug',
   };
+}
+
+/** The SDK's runtime client polls every 5 s at the fastest, 30 s by default. */
+export function liveFlagsConfig(
+  option: AuthKitModuleOptions['liveFlags'],
+): AuthKitConfig['liveFlags'] {
+  if (!option) return undefined;
+  const pollingIntervalMs = Math.max(
+    5000,
+    (option === true ? undefined : option.pollingIntervalMs) ?? 30_000,
+  );
+  const maxStalenessMs =
+    (option === true ? undefined : option.maxStalenessMs) ?? 3 * pollingIntervalMs;
+  return { pollingIntervalMs, maxStalenessMs };
 }
 
 function parseAbsoluteUrl(text: string): URL | undefined {

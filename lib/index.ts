@@ -10,7 +10,10 @@ export type {
 export { WORKOS_CLIENT } from './authkit.constants.js';
 export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
 export { FlagGuard } from './flags/flag.guard.js';
-export { FlagService } from './flags/flag.service.js';
+export { FlagService, type FlagExplanation } from './flags/flag.service.js';
+export type { FlagDecision, FlagAuditSink } from './flags/flag-audit.js';
+export type { FlagDriftStats } from './flags/flag-drift.js';
+export type { LiveRule } from './flags/live-flags.js';
 export { Public } from './session/public.decorator.js';
 export { AuthKitGuard } from './session/authkit.guard.js';
 export { SessionService } from './session/session.service.js';

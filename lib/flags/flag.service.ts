@@ -1,17 +1,86 @@
 import { Injectable } from '@nestjs/common';
-import { currentContext } from '../session/request-context.js';
+import { requestContext, currentContext } from '../session/request-context.js';
+import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
+import { FlagWatermark } from './flag-watermark.js';
+import { LiveFlags, type LiveRule } from './live-flags.js';
 
-/** Feature flags of the current request's session (its `feature_flags` claim). */
+/** One flag's evaluation for a (user, organization), claim beside live. */
+export interface FlagExplanation {
+  slug: string;
+  /** What the current request's token says, when it belongs to this user and organization. */
+  claim?: boolean;
+  /** The live configuration's answer; absent while live flags are off or unavailable. */
+  live?: boolean;
+  /** What decided the live answer. */
+  rule: LiveRule | 'unavailable';
+  /** Claim and live answer disagree: the token predates a change. */
+  drift: boolean;
+}
+
+/** Feature flags of the current request's session, and the tools to keep them fresh. */
 @Injectable()
 export class FlagService {
+  constructor(
+    private readonly live: LiveFlags,
+    private readonly watermark: FlagWatermark,
+    private readonly drift: FlagDrift,
+  ) {}
+
   /** True when the flag is on for the current session; false without a session. */
   isEnabled(slug: string): boolean {
     return this.getAll().includes(slug);
   }
 
-  /** Every flag on for the current session. */
+  /** Every flag on for the current session (its `feature_flags` claim). */
   getAll(): string[] {
     const { resolution } = currentContext('FlagService');
     return resolution.ok ? [...resolution.session.featureFlags] : [];
+  }
+
+  /**
+   * Declares that flags changed now: every session whose token was issued earlier is refreshed
+   * (cookie) or decided live (Bearer) on its next request. Call it from your own change feed.
+   */
+  invalidate(detail?: string): void {
+    this.watermark.move('invalidate', detail);
+  }
+
+  /**
+   * The effective evaluation of every flag for a user in an organization: the live answer,
+   * the rule that decided it, and the claim of the current request's token when it is theirs.
+   */
+  explain(subject: { userId: string; organizationId?: string }): FlagExplanation[] {
+    const resolution = requestContext.getStore()?.resolution;
+    const session =
+      resolution?.ok &&
+      resolution.session.userId === subject.userId &&
+      resolution.session.organizationId === subject.organizationId
+        ? resolution.session
+        : undefined;
+    const available = this.live.available;
+    const slugs = new Set([
+      ...(available ? this.live.slugs() : []),
+      ...(session?.featureFlags ?? []),
+    ]);
+    return [...slugs].sort().map((slug) => {
+      const claim = session ? session.featureFlags.includes(slug) : undefined;
+      const live = available
+        ? this.live.isEnabled(slug, subject.userId, subject.organizationId)
+        : undefined;
+      return {
+        slug,
+        ...(claim === undefined ? {} : { claim }),
+        ...(live === undefined ? {} : { live }),
+        rule: available
+          ? this.live.rule(slug, subject.userId, subject.organizationId)
+          : 'unavailable',
+        drift: claim !== undefined && live !== undefined && claim !== live,
+      };
+    });
+  }
+
+  /** Claim/live disagreements seen by `@RequireFlag` decisions so far. */
+  driftStats(): FlagDriftStats {
+    return this.drift.stats();
   }
 }

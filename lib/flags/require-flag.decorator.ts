@@ -5,6 +5,14 @@ import { FlagGuard } from './flag.guard.js';
 export interface RequireFlagOptions {
   /** 'all' (default): every listed flag must be on; 'any': one is enough. */
   mode?: 'all' | 'any';
+  /**
+   * Decide from the live flag configuration (the SDK's runtime client, in memory) instead of
+   * the token's claim. When live answers are unavailable the request fails closed (503
+   * `FLAGS_UNAVAILABLE`) unless `{ onUnavailable: 'claim' }`.
+   */
+  fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  /** Seconds: a cookie session whose token is older is refreshed (organization kept) first. */
+  maxClaimAge?: number;
 }
 
 /**
@@ -20,8 +28,19 @@ export function RequireFlag(
   if (list.length === 0 || list.some((flag) => typeof flag !== 'string' || flag.length === 0)) {
     throw new Error('@RequireFlag() needs one or more non-empty flag slugs.');
   }
+  const { maxClaimAge, fresh } = options;
+  if (maxClaimAge !== undefined && !(Number.isFinite(maxClaimAge) && maxClaimAge > 0)) {
+    throw new Error('@RequireFlag() maxClaimAge must be a positive number of seconds.');
+  }
   return applyDecorators(
-    FLAG_REQUIREMENT({ flags: list, mode: options.mode ?? 'all' }),
+    FLAG_REQUIREMENT({
+      flags: list,
+      mode: options.mode ?? 'all',
+      ...(fresh
+        ? { fresh: { onUnavailable: fresh === true ? 'deny' : (fresh.onUnavailable ?? 'deny') } }
+        : {}),
+      ...(maxClaimAge !== undefined ? { maxClaimAge } : {}),
+    }),
     UseGuards(FlagGuard),
   );
 }

@@ -29,41 +29,62 @@ const REUSE_WINDOW_MS = 30_000;
 @Injectable()
 export class SessionRefresher {
   private readonly logger = new Logger('AuthKit');
-  private readonly inFlight = new Map<string, Promise<RefreshOutcome>>();
-  private readonly recent = new Map<string, { outcome: RefreshOutcome; until: number }>();
+  private readonly inFlight = new Map<
+    string,
+    { startedAt: number; outcome: Promise<RefreshOutcome> }
+  >();
+  private readonly recent = new Map<
+    string,
+    { outcome: RefreshOutcome; startedAt: number; until: number }
+  >();
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
   ) {}
 
+  /**
+   * Refreshes `previous` (in `organizationId`). `notBefore` (Unix ms): a result whose exchange
+   * started earlier may carry flags from before a change, so it is refreshed once more from
+   * its own (new) refresh token instead of being shared.
+   */
   refresh(
     previous: SealedSessionData,
     organizationId: string | undefined,
+    notBefore = 0,
   ): Promise<RefreshOutcome> {
     const key = createHash('sha256').update(previous.refreshToken).digest('base64url');
     const now = Date.now();
     const recent = this.recent.get(key);
-    if (recent && recent.until > now) return Promise.resolve(recent.outcome);
-
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.exchange(previous, organizationId).then((outcome) => {
-        this.inFlight.delete(key);
-        if (outcome.ok) this.remember(key, outcome, Date.now());
-        return outcome;
-      });
-      this.inFlight.set(key, pending);
+    if (recent && recent.until > now) {
+      if (recent.startedAt >= notBefore) return Promise.resolve(recent.outcome);
+      if (recent.outcome.ok) return this.refresh(recent.outcome.data, organizationId, notBefore);
     }
-    return pending;
+
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      if (pending.startedAt >= notBefore) return pending.outcome;
+      // Under way since before the change: wait for it (its token is spent), then go on.
+      return pending.outcome.then((outcome) =>
+        outcome.ok ? this.refresh(outcome.data, organizationId, notBefore) : outcome,
+      );
+    }
+    const startedAt = now;
+    const outcome = this.exchange(previous, organizationId).then((result) => {
+      this.inFlight.delete(key);
+      if (result.ok) this.remember(key, result, startedAt, Date.now());
+      return result;
+    });
+    this.inFlight.set(key, { startedAt, outcome });
+    return outcome;
   }
 
-  private remember(key: string, outcome: RefreshOutcome, now: number): void {
+  private remember(key: string, outcome: RefreshOutcome, startedAt: number, now: number): void {
     for (const [k, entry] of this.recent) {
       if (entry.until > now) break; // insertion order = expiry order
       this.recent.delete(k);
     }
-    this.recent.set(key, { outcome, until: now + REUSE_WINDOW_MS });
+    this.recent.set(key, { outcome, startedAt, until: now + REUSE_WINDOW_MS });
   }
 
   private async exchange(

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { FlagWatermark } from '../flags/flag-watermark.js';
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
 import { header, type HttpRequestLike } from './http.types.js';
 import { unseal } from './iron.js';
@@ -38,6 +39,7 @@ export class SessionResolver {
     private readonly verifier: AccessTokenVerifier,
     private readonly refresher: SessionRefresher,
     private readonly cookie: SessionCookie,
+    private readonly watermark: FlagWatermark,
   ) {}
 
   resolve(req: HttpRequestLike, res: object): Promise<SessionResolution> {
@@ -52,6 +54,33 @@ export class SessionResolver {
   /** Replaces this request's resolution, e.g. after an explicit refresh or org switch. */
   override(req: HttpRequestLike, resolution: SessionResolution): void {
     this.resolutions.set(req, Promise.resolve(resolution));
+  }
+
+  /**
+   * Unix ms before which a token's claims count as stale: the last flag change, or the
+   * module's `maxClaimAge`, whichever is later.
+   */
+  staleBefore(maxClaimAge = this.config.maxClaimAge, now = Date.now()): number {
+    const aged = maxClaimAge === undefined ? 0 : now - maxClaimAge * 1000;
+    return Math.max(this.watermark.value, aged);
+  }
+
+  /**
+   * This request's session, refreshed first when its token was issued before `notBefore`
+   * (cookie sessions; a Bearer caller holds no refresh token). When WorkOS cannot be reached
+   * the session is kept and marked `stale`, so flag decisions can fail closed.
+   */
+  async ensureFresh(
+    req: HttpRequestLike,
+    res: object,
+    notBefore: number,
+  ): Promise<SessionResolution> {
+    const resolution = await this.resolve(req, res);
+    if (!resolution.ok || resolution.session.claims.iat * 1000 >= notBefore) return resolution;
+    if (resolution.session.source !== 'cookie') return { ...resolution, stale: true };
+    const fresh = await this.freshen(req, res, resolution, notBefore);
+    this.override(req, fresh);
+    return fresh;
   }
 
   /** Unseals this request's cookie and checks its token, expired or not. */
@@ -71,11 +100,12 @@ export class SessionResolver {
     res: object,
     opened: { data: SealedSessionData; claims: AccessTokenClaims },
     organizationId: string | undefined = opened.claims.org_id ?? opened.data.organizationId,
+    notBefore = 0,
   ): Promise<SessionResolution> {
-    let outcome = await this.refresher.refresh(opened.data, organizationId);
+    let outcome = await this.refresher.refresh(opened.data, organizationId, notBefore);
     if (outcome.ok && organizationId !== undefined && outcome.claims.org_id !== organizationId) {
       // Joined a refresh already under way for another organization: go on from its result.
-      outcome = await this.refresher.refresh(outcome.data, organizationId);
+      outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore);
     }
     const resolution = this.applyRefresh(req, res, outcome);
     this.override(req, resolution);
@@ -121,8 +151,15 @@ export class SessionResolver {
     res: object,
   ): Promise<SessionResolution> {
     const key = this.cache.keyOf(raw);
-    const cached = this.cache.get(key, Date.now() / 1000);
-    if (cached) return { ok: true, session: cached, refreshed: false };
+    const now = Date.now();
+    const notBefore = this.staleBefore(undefined, now);
+    const cached = this.cache.get(key, now / 1000);
+    if (cached) {
+      const resolution: SessionResolution = { ok: true, session: cached, refreshed: false };
+      return cached.claims.iat * 1000 >= notBefore
+        ? resolution
+        : this.freshen(req, res, resolution, notBefore);
+    }
 
     const opened = await this.open(raw);
     if (!opened.ok) return opened;
@@ -131,13 +168,40 @@ export class SessionResolver {
       case 'valid': {
         const session = toSession('cookie', data.accessToken, check.claims, data);
         this.cache.set(key, session);
-        return { ok: true, session, refreshed: false };
+        const resolution: SessionResolution = { ok: true, session, refreshed: false };
+        return check.claims.iat * 1000 >= notBefore
+          ? resolution
+          : this.freshen(req, res, resolution, notBefore, { data, claims: check.claims });
       }
       case 'expired':
-        return this.refreshCookie(req, res, { data, claims: check.claims });
+        return this.refreshCookie(req, res, { data, claims: check.claims }, undefined, notBefore);
       default:
         return rejectedToken(check, 'cookie');
     }
+  }
+
+  /** Refreshes a valid but stale cookie session; on a transient failure keeps it, marked stale. */
+  private async freshen(
+    req: HttpRequestLike,
+    res: object,
+    current: Extract<SessionResolution, { ok: true }>,
+    notBefore: number,
+    opened?: { data: SealedSessionData; claims: AccessTokenClaims },
+  ): Promise<SessionResolution> {
+    if (!opened) {
+      const reopened = await this.openCookie(req);
+      if (!reopened.ok || reopened.check.status !== 'valid') return { ...current, stale: true };
+      opened = { data: reopened.data, claims: reopened.check.claims };
+    }
+    const fresh = await this.refreshCookie(
+      req,
+      res,
+      opened,
+      opened.claims.org_id ?? opened.data.organizationId,
+      notBefore,
+    );
+    if (fresh.ok || fresh.failure.status !== 503) return fresh;
+    return { ...current, stale: true };
   }
 
   private async open(raw: string): Promise<OpenedCookie> {

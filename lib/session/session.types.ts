@@ -45,7 +45,9 @@ export type AuthKitFailureReason =
   | 'EXPIRED_JWT'
   | 'REFRESH_FAILED'
   | 'REFRESH_UNAVAILABLE'
-  | 'JWKS_UNAVAILABLE';
+  | 'JWKS_UNAVAILABLE'
+  /** A Bearer token older than a flag change or `maxClaimAge`, with no live answer at hand. */
+  | 'STALE_CLAIMS';
 
 export interface AuthKitFailure {
   reason: AuthKitFailureReason;
@@ -57,7 +59,13 @@ export interface AuthKitFailure {
 }
 
 export type SessionResolution =
-  | { ok: true; session: AuthKitSession; refreshed: boolean }
+  | {
+      ok: true;
+      session: AuthKitSession;
+      refreshed: boolean;
+      /** The claims predate a flag change or `maxClaimAge` and could not be refreshed. */
+      stale?: boolean;
+    }
   | { ok: false; failure: AuthKitFailure };
 
 /** What the cookie holds: the SDK's own payload, so it stays readable by @workos-inc/node. */
