@@ -7,6 +7,7 @@ import type { AuthKitSession } from '../session/session.types.js';
 import { FlagAudit } from './flag-audit.service.js';
 import { FlagDrift } from './flag-drift.js';
 import { FLAG_REQUIREMENT, type FlagRequirement } from './flag-requirement.metadata.js';
+import { FlagWatermark } from './flag-watermark.js';
 import { LiveFlags } from './live-flags.js';
 
 /** Requests already let through: the guard runs twice when both class and method carry it. */
@@ -27,6 +28,7 @@ export class FlagGuard implements CanActivate {
     private readonly live: LiveFlags,
     private readonly drift: FlagDrift,
     private readonly audit: FlagAudit,
+    private readonly watermark: FlagWatermark,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -55,9 +57,11 @@ export class FlagGuard implements CanActivate {
         session.claims.iat * 1000 < this.resolver.staleBefore(maxClaimAge ?? undefined));
 
     const route = `${context.getClass().name}.${context.getHandler().name}`;
+    // Live answers count only when polled after the last known change.
+    const live = this.live.availableSince(this.watermark.value);
     for (const requirement of requirements) {
-      const source = this.sourceFor(requirement, session, stale, res);
-      this.decide(requirement, session, source, route, req);
+      const source = this.sourceFor(requirement, session, stale, live, res);
+      this.decide(requirement, session, source, live, route, req);
     }
     passed.add(req);
     return true;
@@ -68,10 +72,11 @@ export class FlagGuard implements CanActivate {
     requirement: FlagRequirement,
     session: AuthKitSession,
     stale: boolean,
+    live: boolean,
     res: object,
   ): 'claim' | 'live' {
     if (!requirement.fresh && !stale) return 'claim';
-    if (this.live.available) return 'live';
+    if (live) return 'live';
     if (requirement.fresh?.onUnavailable === 'claim') return 'claim';
     if (requirement.fresh) {
       this.unavailable(res, 'FLAGS_UNAVAILABLE', 'live flag configuration unavailable');
@@ -99,11 +104,11 @@ export class FlagGuard implements CanActivate {
     { flags, mode }: FlagRequirement,
     session: AuthKitSession,
     source: 'claim' | 'live',
+    checkLive: boolean,
     route: string,
     req: { url?: string },
   ): void {
     const claims = new Set(session.featureFlags);
-    const checkLive = source === 'live' || this.live.available;
     const missing: string[] = [];
     for (const flag of flags) {
       const claim = claims.has(flag);

@@ -94,6 +94,16 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     return age !== null && age <= this.maxStalenessMs;
   }
 
+  /**
+   * Whether live answers can be trusted for decisions after a change at `since` (Unix ms):
+   * available, and polled after it (a webhook can announce a change before the next poll).
+   */
+  availableSince(since: number): boolean {
+    if (!this.available) return false;
+    const polled = this.client?.getStats().lastSuccessfulPollAt;
+    return polled !== null && polled !== undefined && polled.getTime() >= since;
+  }
+
   get started(): boolean {
     return this.client !== undefined;
   }

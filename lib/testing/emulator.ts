@@ -1,6 +1,6 @@
 import type { User } from '@workos-inc/node';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createHash, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, createHmac, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seal } from '../session/iron.js';
@@ -37,6 +37,8 @@ export interface WorkOSEmulatorOptions {
   flags?: EmulatorFlag[];
   /** When given, the hosted login accepts only these `redirect_uri`s (as WorkOS does). */
   redirectUris?: string[];
+  /** Deliver signed `flag.*` webhooks here on every flag change (also `sendWebhooksTo()`). */
+  webhooks?: { url: string; secret: string };
 }
 
 /** What the code and refresh grants return, in the SDK's camelCase. */
@@ -68,6 +70,9 @@ export interface EmulatorCalls {
   jwks: number;
   sdkFlags: number;
   invalidGrant: number;
+  /** Webhook deliveries answered 2xx / otherwise. */
+  webhooksDelivered: number;
+  webhooksFailed: number;
 }
 
 interface Grant {
@@ -104,6 +109,8 @@ export class WorkOSEmulator {
   private readonly flagListeners = new Set<(flag: EmulatorFlag) => void>();
   private readonly delays = new Set<() => void>();
   private readonly redirectUris?: string[];
+  private webhookTarget?: { url: string; secret: string };
+  private readonly deliveries = new Set<Promise<void>>();
   private readonly server: Server;
   private signingKey!: { privateKey: CryptoKeyLike; jwk: JWK };
 
@@ -117,6 +124,7 @@ export class WorkOSEmulator {
     this.memberships.push(...(options.memberships ?? []));
     for (const flag of options.flags ?? []) this.flagModel.set(flag.slug, { ...flag });
     this.redirectUris = options.redirectUris;
+    this.webhookTarget = options.webhooks;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) json(res, 500, { message: 'emulator error' });
@@ -170,10 +178,12 @@ export class WorkOSEmulator {
     userId: string;
     organizationId?: string;
     accessTokenExpiresIn?: number;
+    /** Backdates `iat` (the token stays valid for `accessTokenExpiresIn` from now). */
+    issuedSecondsAgo?: number;
   }): Promise<EmulatorSession> {
     const organizationId = input.organizationId ?? this.defaultOrganization(input.userId);
     const grant = { userId: input.userId, organizationId, sessionId: newId('session') };
-    const issued = await this.issue(grant, input.accessTokenExpiresIn);
+    const issued = await this.issue(grant, input.accessTokenExpiresIn, input.issuedSecondsAgo);
     return {
       accessToken: issued.access_token,
       refreshToken: issued.refresh_token,
@@ -241,11 +251,68 @@ export class WorkOSEmulator {
   // ---- flags ---------------------------------------------------------------------------------
 
   setFlag(slug: string, patch: Partial<Omit<EmulatorFlag, 'slug'>>): EmulatorFlag {
-    const current = this.flagModel.get(slug) ?? { slug, enabled: false, orgRule: 'none' as const };
+    const previous = this.flagModel.get(slug);
+    const current = previous ?? { slug, enabled: false, orgRule: 'none' as const };
     const flag = { ...current, ...patch, slug };
     this.flagModel.set(slug, flag);
     for (const listener of this.flagListeners) listener({ ...flag });
+    this.emitFlagEvent(flagEventName(previous, flag), flag);
     return { ...flag };
+  }
+
+  /** Sends signed `flag.*` webhooks to `url` from now on (the app's URL is known late). */
+  sendWebhooksTo(url: string, secret: string): void {
+    this.webhookTarget = { url, secret };
+  }
+
+  /** Resolves once every webhook sent so far has been answered. */
+  async flushWebhooks(): Promise<void> {
+    while (this.deliveries.size > 0) await Promise.all([...this.deliveries]);
+  }
+
+  /** The `WorkOS-Signature` header WorkOS would send for this raw body. */
+  static signWebhook(rawBody: string, secret: string, timestamp = Date.now()): string {
+    const digest = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
+    return `t=${timestamp}, v1=${digest}`;
+  }
+
+  private emitFlagEvent(event: string, flag: EmulatorFlag): void {
+    const target = this.webhookTarget;
+    if (!target) return;
+    const body = JSON.stringify({
+      id: newId('event'),
+      event,
+      data: {
+        object: 'feature_flag',
+        id: `flag_${flag.slug}`,
+        name: flag.slug,
+        slug: flag.slug,
+        description: flag.description ?? '',
+        tags: [],
+        enabled: flag.enabled,
+        default_value: flag.orgRule === 'all',
+        created_at: EPOCH,
+        updated_at: new Date().toISOString(),
+      },
+      created_at: new Date().toISOString(),
+    });
+    const delivery = fetch(target.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'WorkOS-Signature': WorkOSEmulator.signWebhook(body, target.secret),
+      },
+      body,
+    })
+      .then((res) => {
+        if (res.ok) this.calls.webhooksDelivered++;
+        else this.calls.webhooksFailed++;
+      })
+      .catch(() => {
+        this.calls.webhooksFailed++;
+      })
+      .finally(() => this.deliveries.delete(delivery));
+    this.deliveries.add(delivery);
   }
 
   /** Called after every flag change (from code or the flags page); returns an unsubscribe. */
@@ -609,7 +676,7 @@ export class WorkOSEmulator {
     json(res, 400, { error: 'invalid_grant', error_description: description });
   }
 
-  private async issue(grant: Grant, expiresIn = this.ttl) {
+  private async issue(grant: Grant, expiresIn = this.ttl, issuedSecondsAgo = 0) {
     const user = this.requireUser(grant.userId);
     const membership = this.memberships.find(
       (m) => m.userId === grant.userId && m.organizationId === grant.organizationId,
@@ -620,7 +687,7 @@ export class WorkOSEmulator {
       sub: grant.userId,
       sid: grant.sessionId,
       jti: randomUUID(),
-      iat: now,
+      iat: now - issuedSecondsAgo,
       exp: now + expiresIn,
       feature_flags: this.evaluateFlags(grant.userId, grant.organizationId),
       entitlements: [],
@@ -667,7 +734,24 @@ function b64url(value: unknown): string {
 }
 
 function zeroCalls(): EmulatorCalls {
-  return { authenticate: 0, refresh: 0, code: 0, jwks: 0, sdkFlags: 0, invalidGrant: 0 };
+  return {
+    authenticate: 0,
+    refresh: 0,
+    code: 0,
+    jwks: 0,
+    sdkFlags: 0,
+    invalidGrant: 0,
+    webhooksDelivered: 0,
+    webhooksFailed: 0,
+  };
+}
+
+/** Which `flag.*` event a change is: targeting changes are `rule_updated`, as in WorkOS. */
+function flagEventName(previous: EmulatorFlag | undefined, next: EmulatorFlag): string {
+  if (!previous) return 'flag.created';
+  const rule = (f: EmulatorFlag) =>
+    JSON.stringify([f.orgRule, f.organizations ?? [], f.users ?? []]);
+  return rule(previous) !== rule(next) ? 'flag.rule_updated' : 'flag.updated';
 }
 
 function newId(prefix: string, bytes = 12): string {

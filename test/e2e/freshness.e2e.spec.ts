@@ -1,0 +1,377 @@
+import { Controller, Get, Query, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { FlagWatermark } from '../../lib/flags/flag-watermark.js';
+import {
+  AuthKitModule,
+  FlagService,
+  RequireFlag,
+  type AuthKitModuleExtras,
+  type AuthKitModuleOptions,
+  type FlagDecision,
+} from '../../lib/index.js';
+import { WorkOSEmulator } from '../../lib/testing/index.js';
+import { CapturingLogger, COOKIE_PASSWORD, sessionCookieFrom } from './support/app.fixture.js';
+import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+
+const WEBHOOK_SECRET = 'whsec_e2e_freshness';
+
+@Controller()
+class FreshnessController {
+  constructor(private readonly flags: FlagService) {}
+
+  @Get('beta')
+  @RequireFlag('beta')
+  beta() {
+    return { ok: true };
+  }
+
+  @Get('beta-young')
+  @RequireFlag('beta', { maxClaimAge: 30 })
+  young() {
+    return { ok: true };
+  }
+
+  @Get('beta-fresh')
+  @RequireFlag('beta', { fresh: true })
+  fresh() {
+    return { ok: true };
+  }
+
+  @Get('beta-fresh-or-claim')
+  @RequireFlag('beta', { fresh: { onUnavailable: 'claim' } })
+  freshOrClaim() {
+    return { ok: true };
+  }
+
+  @Get('explain')
+  explain(@Query('userId') userId: string, @Query('organizationId') organizationId?: string) {
+    return this.flags.explain({ userId, organizationId });
+  }
+}
+
+interface FreshApp {
+  app: INestApplication;
+  server: Server;
+  url: string;
+  logger: CapturingLogger;
+  watermark: FlagWatermark;
+  flags: FlagService;
+  close(): Promise<void>;
+}
+
+async function startFreshApp(
+  emulator: WorkOSEmulator,
+  options: Partial<AuthKitModuleOptions> & AuthKitModuleExtras,
+): Promise<FreshApp> {
+  @Module({
+    imports: [
+      AuthKitModule.forRoot({
+        ...emulator.connection(),
+        cookiePassword: COOKIE_PASSWORD,
+        ...options,
+      }),
+    ],
+    controllers: [FreshnessController],
+  })
+  class AppModule {}
+  const logger = new CapturingLogger();
+  const app = await NestFactory.create(AppModule, { logger, rawBody: true });
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  return {
+    app,
+    server: app.getHttpServer() as Server,
+    url: url.replace('[::1]', '127.0.0.1'),
+    logger,
+    watermark: app.get(FlagWatermark),
+    flags: app.get(FlagService),
+    close: () => app.close(),
+  };
+}
+
+/** Resolves when the watermark next moves (the change event has been processed). */
+function nextMove(watermark: FlagWatermark): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = watermark.onMove((at) => {
+      stop();
+      resolve(at);
+    });
+  });
+}
+
+describe('fresh flags', () => {
+  let emulator: WorkOSEmulator;
+
+  beforeEach(async () => {
+    emulator = await startSeededEmulator();
+  });
+  afterEach(() => emulator.close());
+
+  async function cookieFor(userId: string, organizationId: string, issuedSecondsAgo = 0) {
+    const session = await emulator.createSession({ userId, organizationId, issuedSecondsAgo });
+    return `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
+  }
+
+  /** ORG_B ("org X") has beta through "Some"; ORG_A does not. */
+  async function sessions() {
+    return {
+      aliceB: await cookieFor(ALICE, ORG_B),
+      aliceA: await cookieFor(ALICE, ORG_A),
+      bobA: await cookieFor(BOB, ORG_A),
+    };
+  }
+
+  const status = async (t: FreshApp, path: string, cookie: string) =>
+    (await request(t.server).get(path).set('Cookie', cookie)).status;
+
+  it('the reported scenario: "Some: X" widened to "All" — after the runtime client sees it, no request decides on a stale claim', async () => {
+    const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+    try {
+      const s = await sessions();
+      expect(await status(t, '/beta', s.aliceB)).toBe(200);
+      expect(await status(t, '/beta', s.aliceA)).toBe(403);
+      expect(await status(t, '/beta', s.bobA)).toBe(403);
+      const before = emulator.calls.refresh;
+
+      const moved = nextMove(t.watermark);
+      emulator.setFlag('beta', { orgRule: 'all', organizations: [] });
+      await moved; // the SDK runtime client polled and emitted `change`
+
+      // Every request after the change: org X keeps the flag, the others gain it.
+      for (let round = 0; round < 3; round++) {
+        expect(await status(t, '/beta', s.aliceB)).toBe(200);
+        expect(await status(t, '/beta', s.aliceA)).toBe(200);
+        expect(await status(t, '/beta', s.bobA)).toBe(200);
+      }
+      // One refresh per session, however many requests carried its old cookie.
+      expect(emulator.calls.refresh - before).toBe(3);
+
+      // Narrowing works the same way: now only ORG_A keeps it, X loses it.
+      const narrowed = nextMove(t.watermark);
+      emulator.setFlag('beta', { orgRule: 'some', organizations: [ORG_A] });
+      await narrowed;
+      expect(await status(t, '/beta', s.aliceB)).toBe(403);
+      expect(await status(t, '/beta', s.aliceA)).toBe(200);
+      expect(await status(t, '/beta', s.bobA)).toBe(200);
+      expect(emulator.calls.refresh - before).toBe(6);
+    } finally {
+      await t.close();
+    }
+  }, 30_000);
+
+  it('maxClaimAge alone bounds staleness by age: older tokens are refreshed before the decision', async () => {
+    const t = await startFreshApp(emulator, { maxClaimAge: 60 });
+    try {
+      const old = await cookieFor(ALICE, ORG_A, 90);
+      const young = await cookieFor(ALICE, ORG_A, 0);
+      emulator.setFlag('beta', { orgRule: 'all' }); // no event reaches the app
+      const before = emulator.calls.refresh;
+
+      const res = await request(t.server).get('/beta').set('Cookie', old);
+      expect(res.status).toBe(200);
+      expect(emulator.calls.refresh - before).toBe(1);
+      expect(sessionCookieFrom(res)).toBeTruthy(); // the browser gets the fresh session
+      // A token younger than the bound keeps its (stale) claim: staleness is bounded, not zero.
+      expect(await status(t, '/beta', young)).toBe(403);
+      expect(emulator.calls.refresh - before).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('maxClaimAge per route: only that route refreshes a token older than its bound', async () => {
+    const t = await startFreshApp(emulator, {});
+    try {
+      const cookie = await cookieFor(ALICE, ORG_A, 45);
+      emulator.setFlag('beta', { orgRule: 'all' });
+      const before = emulator.calls.refresh;
+      expect(await status(t, '/beta', cookie)).toBe(403); // no bound: the claim decides
+      expect(emulator.calls.refresh).toBe(before);
+      expect(await status(t, '/beta-young', cookie)).toBe(200); // 45 s > 30 s: refreshed first
+      expect(emulator.calls.refresh - before).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  describe('webhook', () => {
+    let t: FreshApp;
+    beforeEach(async () => {
+      t = await startFreshApp(emulator, { webhooks: true, webhookSecret: WEBHOOK_SECRET });
+      emulator.sendWebhooksTo(`${t.url}/webhooks/workos`, WEBHOOK_SECRET);
+    });
+    afterEach(() => t.close());
+
+    it('a signed flag.rule_updated moves the watermark: every session is fresh on its next request', async () => {
+      const s = await sessions();
+      expect(await status(t, '/beta', s.aliceA)).toBe(403);
+      const before = emulator.calls.refresh;
+      emulator.setFlag('beta', { orgRule: 'all', organizations: [] });
+      await emulator.flushWebhooks();
+      expect(emulator.calls.webhooksDelivered).toBe(1);
+      expect(t.watermark.value).toBeGreaterThan(0);
+
+      expect(await status(t, '/beta', s.aliceB)).toBe(200);
+      expect(await status(t, '/beta', s.aliceA)).toBe(200);
+      expect(await status(t, '/beta', s.bobA)).toBe(200);
+      expect(emulator.calls.refresh - before).toBe(3);
+    });
+
+    it.each([
+      ['a forged signature', (body: string) => WorkOSEmulator.signWebhook(body, 'whsec_wrong')],
+      [
+        'a replayed old timestamp',
+        (body: string) =>
+          WorkOSEmulator.signWebhook(body, WEBHOOK_SECRET, Date.now() - 10 * 60_000),
+      ],
+      [
+        'a tampered body',
+        (body: string) => WorkOSEmulator.signWebhook(body.replace('beta', 'gamma'), WEBHOOK_SECRET),
+      ],
+      ['no signature', () => undefined],
+    ])('%s: 400 and nothing changes', async (_, sign) => {
+      const cookie = (await sessions()).aliceA;
+      const body = JSON.stringify({
+        id: 'event_1',
+        event: 'flag.updated',
+        data: { object: 'feature_flag', id: 'flag_beta', slug: 'beta', enabled: true },
+        created_at: new Date().toISOString(),
+      });
+      const signature = sign(body);
+      const req = request(t.server)
+        .post('/webhooks/workos')
+        .set('Content-Type', 'application/json');
+      const res = await (signature ? req.set('WorkOS-Signature', signature) : req).send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.reason).toMatch(/^SIGNATURE_(INVALID|MISSING)$/);
+      expect(t.watermark.value).toBe(0);
+      const before = emulator.calls.refresh;
+      expect(await status(t, '/beta', cookie)).toBe(403);
+      expect(emulator.calls.refresh).toBe(before);
+      expect(t.logger.lines.join('\n')).not.toContain(WEBHOOK_SECRET);
+    });
+  });
+
+  describe('fresh decisions and explain', () => {
+    it('decides from the live configuration and logs drift once per (flag, org, token)', async () => {
+      const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      try {
+        // A Bearer token whose claim says beta although the live rule (Some: ORG_B) says no.
+        const now = Math.floor(Date.now() / 1000);
+        const token = await emulator.signAccessToken({
+          iss: emulator.issuer,
+          sub: ALICE,
+          sid: 'session_drift',
+          org_id: ORG_A,
+          iat: now,
+          exp: now + 300,
+          feature_flags: ['beta'],
+        });
+        const get = (path: string) =>
+          request(t.server).get(path).set('Authorization', `Bearer ${token}`);
+        expect((await get('/beta')).status).toBe(200); // the claim decides
+        const fresh = await get('/beta-fresh');
+        expect(fresh.status).toBe(403);
+        expect(fresh.body).toMatchObject({ reason: 'FLAG_DISABLED', source: 'live' });
+        await get('/beta-fresh');
+        expect(t.flags.driftStats()).toEqual({ total: 1, byFlag: { beta: 1 } });
+        expect(t.logger.lines.filter((l) => l.includes('flag_drift'))).toHaveLength(1);
+        expect(t.logger.lines.join('\n')).not.toContain(token);
+
+        const explained = await get(`/explain?userId=${ALICE}&organizationId=${ORG_A}`);
+        expect(explained.body).toEqual([
+          { slug: 'alpha', claim: false, live: false, rule: 'default', drift: false },
+          { slug: 'beta', claim: true, live: false, rule: 'default', drift: true },
+        ]);
+        const forB = await get(`/explain?userId=${ALICE}&organizationId=${ORG_B}`);
+        expect(forB.body).toContainEqual({
+          slug: 'beta',
+          live: true,
+          rule: 'organization-target',
+          drift: false,
+        });
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('fails closed while live flags are unavailable, unless the route opts into the claim', async () => {
+      emulator.fault('sdk-flags', { status: 500 });
+      const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      try {
+        const cookie = await cookieFor(ALICE, ORG_B);
+        const res = await request(t.server).get('/beta-fresh').set('Cookie', cookie);
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ reason: 'FLAGS_UNAVAILABLE' });
+        expect(res.headers['retry-after']).toBe('1');
+        expect(await status(t, '/beta-fresh-or-claim', cookie)).toBe(200);
+        expect(await status(t, '/beta', cookie)).toBe(200);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a route using fresh turns live flags on by itself', async () => {
+      const t = await startFreshApp(emulator, {});
+      try {
+        const cookie = await cookieFor(ALICE, ORG_B);
+        expect(await status(t, '/beta-fresh', cookie)).toBe(200);
+        expect(emulator.calls.sdkFlags).toBeGreaterThan(0);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  it('every decision reaches a custom audit sink, with no token in it', async () => {
+    const decisions: FlagDecision[] = [];
+    const t = await startFreshApp(emulator, { audit: { record: (d) => decisions.push(d) } });
+    try {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_A });
+      const cookie = `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
+      await request(t.server).get('/beta?x=secret-query').set('Cookie', cookie);
+      expect(decisions).toHaveLength(1);
+      expect(decisions[0]).toMatchObject({
+        event: 'flag_decision',
+        allowed: false,
+        flags: ['beta'],
+        missing: ['beta'],
+        source: 'claim',
+        sid: session.sessionId,
+        user: ALICE,
+        org: ORG_A,
+        route: 'FreshnessController.beta',
+        path: '/beta',
+      });
+      const text = JSON.stringify(decisions);
+      expect(text).not.toContain(session.accessToken);
+      expect(text).not.toContain(session.refreshToken);
+      expect(text).not.toContain('secret-query');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('FlagService.invalidate() moves the watermark: cookie sessions refresh once, a Bearer token must (live flags not polled since)', async () => {
+    const t = await startFreshApp(emulator, {});
+    try {
+      const cookie = await cookieFor(ALICE, ORG_A);
+      const bearer = (await emulator.createSession({ userId: ALICE, organizationId: ORG_A }))
+        .accessToken;
+      emulator.setFlag('beta', { orgRule: 'all' });
+      t.flags.invalidate('test');
+      const before = emulator.calls.refresh;
+      expect(await status(t, '/beta', cookie)).toBe(200);
+      expect(emulator.calls.refresh - before).toBe(1);
+      const res = await request(t.server).get('/beta').set('Authorization', `Bearer ${bearer}`);
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ reason: 'STALE_CLAIMS' });
+      expect(res.headers['www-authenticate']).toMatch(/invalid_token/);
+    } finally {
+      await t.close();
+    }
+  });
+});
