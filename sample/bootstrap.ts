@@ -40,6 +40,7 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
     authkit = {
       redirectUri: env.WORKOS_REDIRECT_URI ?? `${origin}/auth/callback`,
       routes: true,
+      liveFlags: true,
     };
   } else {
     demo = await startDemoEmulator(`${origin}/auth/callback`);
@@ -49,6 +50,9 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
       cookiePassword: env.WORKOS_COOKIE_PASSWORD ?? randomBytes(32).toString('base64url'),
       redirectUri: `${origin}/auth/callback`,
       routes: true,
+      // The runtime client sees flag changes within a poll (5 s at the fastest); a change then
+      // refreshes every session on its next request, and the home page shows live vs token.
+      liveFlags: { pollingIntervalMs: 5000 },
     };
   }
 

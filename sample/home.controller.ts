@@ -1,6 +1,12 @@
 import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
-import { CurrentSession, WORKOS_CLIENT, type AuthKitSession } from 'nestjs-authkit';
+import {
+  CurrentSession,
+  FlagService,
+  WORKOS_CLIENT,
+  type AuthKitSession,
+  type FlagExplanation,
+} from 'nestjs-authkit';
 import { DEMO, type Demo } from './demo.js';
 import { GATED_PAGES } from './gated-pages.controller.js';
 import { esc, page } from './html.js';
@@ -14,6 +20,7 @@ interface Membership {
 export class HomeController {
   constructor(
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
+    private readonly flagService: FlagService,
     @Optional() @Inject(DEMO) private readonly demo?: Demo,
   ) {}
 
@@ -23,7 +30,11 @@ export class HomeController {
   async home(@CurrentSession() session: AuthKitSession | undefined): Promise<string> {
     if (!session) return page('Welcome', this.signedOut());
     const memberships = await this.memberships(session.userId);
-    return page('Home', this.signedIn(session, memberships));
+    const explained = this.flagService.explain({
+      userId: session.userId,
+      organizationId: session.organizationId,
+    });
+    return page('Home', this.signedIn(session, memberships, explained));
   }
 
   private signedOut(): string {
@@ -33,7 +44,11 @@ export class HomeController {
 ${this.demoBox()}`;
   }
 
-  private signedIn(session: AuthKitSession, memberships: Membership[] | undefined): string {
+  private signedIn(
+    session: AuthKitSession,
+    memberships: Membership[] | undefined,
+    explained: FlagExplanation[],
+  ): string {
     const user = session.user;
     const name = user?.firstName ?? user?.email ?? session.userId;
     const org = memberships?.find((m) => m.organizationId === session.organizationId);
@@ -47,6 +62,15 @@ ${this.demoBox()}`;
       return `<tr><td><a href="${esc(gate.path)}" data-testid="gate-${esc(gate.path.slice(1))}">${esc(gate.path)}</a></td>
 <td>${esc(gate.flags.join(gate.mode === 'any' ? ' or ' : ' and '))}</td><td>${allowed ? 'yes' : 'no'}</td></tr>`;
     }).join('\n');
+    const yesNo = (value: boolean | undefined) =>
+      value === undefined ? '<span class="muted">?</span>' : value ? 'on' : 'off';
+    const evaluation = explained
+      .map(
+        (e) =>
+          `<tr data-testid="explain-${esc(e.slug)}"><td><code>${esc(e.slug)}</code></td><td>${yesNo(e.claim)}</td>` +
+          `<td>${yesNo(e.live)}</td><td>${esc(e.rule)}</td><td>${e.drift ? '<b>drift</b>' : ''}</td></tr>`,
+      )
+      .join('\n');
     const options = (memberships ?? [])
       .map(
         (m) =>
@@ -62,6 +86,12 @@ ${this.demoBox()}`;
 <p class="muted">Token issued ${time(session.claims.iat)}, expires ${time(session.claims.exp)} (UTC). Once it expires,
 your next request refreshes it in the same organization, and the flags are evaluated again.</p>
 </div>
+
+<h2>Token vs live (<code>FlagService.explain</code>)</h2>
+<table><tr><th>Flag</th><th>Your token</th><th>Live</th><th>Decided by</th><th></th></tr>
+${evaluation}
+</table>
+<p class="muted">"drift": the dashboard changed since your token was issued; the next request refreshes it.</p>
 
 <h2>Pages gated by <code>@RequireFlag</code></h2>
 <table><tr><th>Page</th><th>Needs</th><th>Your token says</th></tr>

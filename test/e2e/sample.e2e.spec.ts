@@ -43,6 +43,10 @@ describe('sample app in demo mode', () => {
     expect(res.text).toMatch(/data-testid="org-name">Acme Corp</);
     expect(res.text).toMatch(/data-testid="token-flags"><span class="flag">beta<\/span>/);
     expect(res.text).toContain(`value="${GLOBEX}"`); // the organization switcher lists both
+    // Token beside live evaluation: Acme has beta through an organization target.
+    expect(res.text).toContain(
+      '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>organization-target</td><td></td></tr>',
+    );
   });
 
   it('a browser without a session is sent to sign in, and back to the page afterwards', async () => {
