@@ -8,7 +8,14 @@ import { seal } from './iron.js';
 import type { AccessTokenClaims, SealedSessionData } from './session.types.js';
 
 export type RefreshOutcome =
-  | { ok: true; data: SealedSessionData; sealed: string; claims: AccessTokenClaims }
+  | {
+      ok: true;
+      data: SealedSessionData;
+      sealed: string;
+      claims: AccessTokenClaims;
+      /** Unix ms when the exchange started: the token reflects flags as of then, or later. */
+      startedAt: number;
+    }
   /** terminal: the refresh token is dead (clear the cookie); otherwise WorkOS was unreachable. */
   | { ok: false; terminal: boolean; detail: string };
 
@@ -70,8 +77,9 @@ export class SessionRefresher {
       );
     }
     const startedAt = now;
-    const outcome = this.exchange(previous, organizationId).then((result) => {
+    const outcome = this.exchange(previous, organizationId).then((exchanged) => {
       this.inFlight.delete(key);
+      const result: RefreshOutcome = exchanged.ok ? { ...exchanged, startedAt } : exchanged;
       if (result.ok) this.remember(key, result, startedAt, Date.now());
       return result;
     });
@@ -90,7 +98,10 @@ export class SessionRefresher {
   private async exchange(
     previous: SealedSessionData,
     organizationId: string | undefined,
-  ): Promise<RefreshOutcome> {
+  ): Promise<
+    | Exclude<RefreshOutcome, { ok: true }>
+    | Extract<ReturnType<typeof sessionFromAuthentication>, { ok: true }>
+  > {
     let response: AuthenticationResponse;
     try {
       response = await this.workos.userManagement.authenticateWithRefreshToken({

@@ -33,6 +33,11 @@ export class SessionResolver {
   private readonly logger = new Logger('AuthKit');
   private readonly resolutions = new WeakMap<object, Promise<SessionResolution>>();
   private readonly cache = new VerifiedSessionCache();
+  /**
+   * Sessions this process refreshed, with when their exchange started: `iat` has whole seconds
+   * only, and a token issued in the same second as a flag change would otherwise look stale.
+   */
+  private readonly freshSince = new WeakMap<AuthKitSession, number>();
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
@@ -76,11 +81,16 @@ export class SessionResolver {
     notBefore: number,
   ): Promise<SessionResolution> {
     const resolution = await this.resolve(req, res);
-    if (!resolution.ok || resolution.session.claims.iat * 1000 >= notBefore) return resolution;
+    if (!resolution.ok || this.freshAt(resolution.session) >= notBefore) return resolution;
     if (resolution.session.source !== 'cookie') return { ...resolution, stale: true };
     const fresh = await this.freshen(req, res, resolution, notBefore);
     this.override(req, fresh);
     return fresh;
+  }
+
+  /** Unix ms as of which the session's claims are known to be current. */
+  freshAt(session: AuthKitSession): number {
+    return Math.max(session.claims.iat * 1000, this.freshSince.get(session) ?? 0);
   }
 
   /** Unseals this request's cookie and checks its token, expired or not. */
@@ -156,7 +166,7 @@ export class SessionResolver {
     const cached = this.cache.get(key, now / 1000);
     if (cached) {
       const resolution: SessionResolution = { ok: true, session: cached, refreshed: false };
-      return cached.claims.iat * 1000 >= notBefore
+      return this.freshAt(cached) >= notBefore
         ? resolution
         : this.freshen(req, res, resolution, notBefore);
     }
@@ -169,7 +179,7 @@ export class SessionResolver {
         const session = toSession('cookie', data.accessToken, check.claims, data);
         this.cache.set(key, session);
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
-        return check.claims.iat * 1000 >= notBefore
+        return this.freshAt(session) >= notBefore
           ? resolution
           : this.freshen(req, res, resolution, notBefore, { data, claims: check.claims });
       }
@@ -239,6 +249,7 @@ export class SessionResolver {
     if (outcome.ok) {
       this.cookie.write(req, res, outcome.sealed);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
+      this.freshSince.set(session, outcome.startedAt);
       this.cache.set(this.cache.keyOf(outcome.sealed), session);
       return { ok: true, session, refreshed: true };
     }
