@@ -1,0 +1,413 @@
+// Freshness cost, from one run: what a `fresh` flag decision costs beside a claim decision, and
+// how many upstream refreshes one flag change causes for M active cookie sessions.
+// Run: npm run bench. Loopback only; every timed loop is bounded (BENCH_SECONDS, default 2 s each).
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/internal';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LiveFlags } from '../lib/flags/live-flags.js';
+import { AuthKitModule, FlagGuard, FlagService, RequireFlag } from '../lib/index.js';
+import { SessionResolver } from '../lib/session/session.resolver.js';
+import { WorkOSEmulator } from '../lib/testing/index.js';
+
+const PASSWORD = 'bench-cookie-password-0123456789abcdef';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const COOKIE = 'wos-session';
+/** Session counts for part 2 (BENCH_SESSIONS=10,100,1000 for more; 1000 takes ~20 s here). */
+const SESSION_COUNTS = (process.env.BENCH_SESSIONS ?? '10,100,500')
+  .split(',')
+  .filter((m) => m.trim() !== '')
+  .map(Number);
+const CONCURRENCY = 16;
+const SLICE_SECONDS = 0.25;
+const POLL_MS = 5000;
+
+const emulator = await WorkOSEmulator.start({
+  users: [{ id: 'user_bench', email: 'bench@example.test' }],
+  organizations: [{ id: 'org_bench', name: 'Bench' }],
+  memberships: [{ userId: 'user_bench', organizationId: 'org_bench', role: 'member' }],
+  flags: [{ slug: 'beta', enabled: true, orgRule: 'all' }],
+});
+const newCookie = async () =>
+  emulator.sealSession(
+    await emulator.createSession({ userId: 'user_bench', organizationId: 'org_bench' }),
+    PASSWORD,
+  );
+const cookie = await newCookie();
+
+@Controller()
+class BenchController {
+  @Get('none')
+  none() {
+    return 'ok';
+  }
+
+  @Get('claim')
+  @RequireFlag('beta')
+  claim() {
+    return 'ok';
+  }
+
+  @Get('fresh')
+  @RequireFlag('beta', { fresh: true })
+  fresh() {
+    return 'ok';
+  }
+}
+
+@Module({
+  imports: [
+    AuthKitModule.forRoot({
+      ...emulator.connection(),
+      cookiePassword: PASSWORD,
+      liveFlags: { pollingIntervalMs: POLL_MS },
+    }),
+  ],
+  controllers: [BenchController],
+})
+class BenchModule {}
+
+interface Reply {
+  status: number;
+  /** The session cookie the response set, if any. */
+  setCookie?: string;
+}
+
+/** One GET with the session cookie (when given); resolves with the status and any new cookie. */
+function get(agent: http.Agent, path: string, sealed?: string): Promise<Reply> {
+  return new Promise<Reply>((resolve, reject) => {
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        headers: sealed ? { cookie: `${COOKIE}=${sealed}` } : {},
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const set = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+          const value = set?.slice(COOKIE.length + 1).split(';')[0];
+          resolve({ status: res.statusCode ?? 0, ...(value ? { setCookie: value } : {}) });
+        });
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+/** Runs until the deadline; returns how many operations it completed. */
+type Runner = (until: bigint) => Promise<number>;
+
+/** An async function called back to back. */
+function sequential(fn: () => Promise<unknown>): Runner {
+  return async (until) => {
+    let n = 0;
+    while (process.hrtime.bigint() < until) {
+      for (let i = 0; i < 50; i++) await fn();
+      n += 50;
+    }
+    return n;
+  };
+}
+
+/** GETs over keep-alive connections at a fixed concurrency; any non-200 aborts the bench. */
+function overHttp(agent: http.Agent, path: string, sealed?: string): Runner {
+  return async (until) => {
+    let n = 0;
+    const worker = async () => {
+      while (process.hrtime.bigint() < until) {
+        const { status } = await get(agent, path, sealed);
+        if (status !== 200) throw new Error(`${path}: HTTP ${status}`);
+        n++;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return n;
+  };
+}
+
+/**
+ * Operations/s of each row, measured in short slices taken in turn (A B C, C B A, ...) so that
+ * the drift of a shared machine and JIT warm-up hit every row alike. One untimed pass first.
+ */
+async function interleaved<K extends string>(rows: Record<K, Runner>): Promise<Record<K, number>> {
+  const keys = Object.keys(rows) as K[];
+  const sliceNs = BigInt(Math.round(SLICE_SECONDS * 1e9));
+  const passes = Math.max(2, Math.round(SECONDS / SLICE_SECONDS));
+  const totals = new Map(keys.map((k) => [k, { n: 0, ns: 0n }]));
+  for (let pass = -1; pass < passes; pass++) {
+    for (const key of pass % 2 === 0 ? keys : [...keys].reverse()) {
+      const start = process.hrtime.bigint();
+      const n = await rows[key](start + sliceNs);
+      const total = totals.get(key);
+      if (pass >= 0 && total) {
+        total.n += n;
+        total.ns += process.hrtime.bigint() - start;
+      }
+    }
+  }
+  return Object.fromEntries(
+    keys.map((k) => {
+      const total = totals.get(k) ?? { n: 0, ns: 1n };
+      return [k, total.n / (Number(total.ns) / 1e9)];
+    }),
+  ) as Record<K, number>;
+}
+
+/** Runs `fn` for every item, at most `limit` at a time. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const app = await NestFactory.create(BenchModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+const port = (app.getHttpServer().address() as AddressInfo).port;
+const live = app.get(LiveFlags);
+for (let waited = 0; !live.available; waited += 50) {
+  if (waited > 10_000) throw new Error('live flags not ready after 10 s');
+  await sleep(50);
+}
+const guard = app.get(FlagGuard);
+const resolver = app.get(SessionResolver);
+const flags = app.get(FlagService);
+
+// ---- 1. guard decision cost, claim vs fresh --------------------------------------------------
+
+/** A new request each call: the guard and the resolver remember requests they have seen. */
+const fakeReq = (path: string) => ({
+  headers: { cookie: `${COOKIE}=${cookie}`, host: `127.0.0.1:${port}` },
+  url: path,
+  method: 'GET',
+});
+const decide = (path: string, handler: () => string) => async () => {
+  const context = new ExecutionContextHost(
+    [fakeReq(path), {}, () => undefined],
+    BenchController,
+    handler,
+  );
+  context.setType('http');
+  if (!(await guard.canActivate(context))) throw new Error(`${path}: denied`);
+};
+const proto = BenchController.prototype;
+for (const fn of [decide('/claim', proto.claim), decide('/fresh', proto.fresh)]) {
+  for (let i = 0; i < 300; i++) await fn(); // a first sight fills the verified-session cache
+}
+const calls0 = { ...emulator.calls };
+const inProcess = await interleaved({
+  resolve: sequential(() => resolver.resolve(fakeReq('/none'), {})),
+  claim: sequential(decide('/claim', proto.claim)),
+  fresh: sequential(decide('/fresh', proto.fresh)),
+});
+const loadAgent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const overHttpRows = await interleaved({
+  bare: overHttp(loadAgent, '/none'),
+  none: overHttp(loadAgent, '/none', cookie),
+  claim: overHttp(loadAgent, '/claim', cookie),
+  fresh: overHttp(loadAgent, '/fresh', cookie),
+});
+loadAgent.destroy();
+const calls1 = { ...emulator.calls };
+
+const fmt = (n: number, width = 9) => Math.round(n).toLocaleString('en-US').padStart(width);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`.padStart(7);
+console.log(
+  `node ${process.version}, ${SECONDS}s per row (interleaved ${SLICE_SECONDS}s slices), ` +
+    'same cookie for every request\n',
+);
+console.log('guard decision, in process (canActivate, sequential)   ops/s   vs claim');
+console.log(
+  `  session resolve only (what every route pays)   ${fmt(inProcess.resolve)}  ${ratio(inProcess.resolve, inProcess.claim)}`,
+);
+console.log(`  @RequireFlag('beta')                 (claim)   ${fmt(inProcess.claim)}    1.00x`);
+console.log(
+  `  @RequireFlag('beta', { fresh: true }) (live)   ${fmt(inProcess.fresh)}  ${ratio(inProcess.fresh, inProcess.claim)}`,
+);
+console.log(`\nHTTP GET, ${CONCURRENCY} keep-alive connections                req/s   vs no guard`);
+console.log(
+  `  no guard, no cookie                            ${fmt(overHttpRows.bare)}  ${ratio(overHttpRows.bare, overHttpRows.none)}`,
+);
+console.log(`  no guard, cookie (interceptor resolves it)     ${fmt(overHttpRows.none)}    1.00x`);
+console.log(
+  `  @RequireFlag('beta')                 (claim)   ${fmt(overHttpRows.claim)}  ${ratio(overHttpRows.claim, overHttpRows.none)}`,
+);
+console.log(
+  `  @RequireFlag('beta', { fresh: true }) (live)   ${fmt(overHttpRows.fresh)}  ${ratio(overHttpRows.fresh, overHttpRows.none)}`,
+);
+console.log(
+  `\nfresh / claim: ${(inProcess.fresh / inProcess.claim).toFixed(2)}x in process, ` +
+    `${(overHttpRows.fresh / overHttpRows.claim).toFixed(2)}x over HTTP`,
+);
+console.log(
+  `upstream calls during the timed rows: ${calls1.sdkFlags - calls0.sdkFlags} flag polls ` +
+    `(every ${POLL_MS / 1000} s), ${calls1.authenticate - calls0.authenticate} authenticate, ` +
+    `${calls1.jwks - calls0.jwks} JWKS`,
+);
+
+// ---- 2. upstream refreshes caused by one flag change -----------------------------------------
+
+/**
+ * Waits until the wall clock is in a later second than `ms`: token `iat` has second resolution,
+ * so a session created in the same second as a change would already count as stale.
+ */
+async function nextSecondAfter(ms: number): Promise<void> {
+  const boundary = (Math.floor(ms / 1000) + 1) * 1000;
+  if (Date.now() < boundary) await sleep(boundary - Date.now() + 5);
+}
+
+/** How many cookies carry a token issued (to the second) before the last flag change. */
+async function issuedBeforeChange(cookies: readonly string[]): Promise<number> {
+  const staleBefore = resolver.staleBefore();
+  let n = 0;
+  for (const sealed of cookies) {
+    const opened = await resolver.openCookie({ headers: { cookie: `${COOKIE}=${sealed}` } });
+    if (!opened.ok) throw new Error(`rotated cookie does not open: ${opened.failure.reason}`);
+    if (opened.check.status === 'valid' && opened.check.claims.iat * 1000 < staleBefore) n++;
+  }
+  return n;
+}
+
+interface Round {
+  m: number;
+  requests: number;
+  refreshes: number;
+  invalidGrant: number;
+  ms: number;
+  /** Upstream refreshes caused by one more request per session with its newest cookie. */
+  followUpRefreshes: number;
+  /** Newest cookies whose token `iat` (whole seconds) is before the change (milliseconds). */
+  sameSecond: number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+const expectOk = (reply: Reply, what: string) => {
+  if (reply.status !== 200) throw new Error(`${what}: HTTP ${reply.status}`);
+};
+
+/** Sends each session's cookie `times` times (sequentially or at once); returns the newest cookies. */
+async function round(
+  cookies: string[],
+  times: number,
+  concurrent: boolean,
+): Promise<{ newest: string[]; requests: number }> {
+  const newest = [...cookies];
+  let requests = 0;
+  await forEachLimited(cookies, CONCURRENCY, async (sealed, i) => {
+    const replies: Reply[] = [];
+    if (concurrent) {
+      replies.push(
+        ...(await Promise.all(Array.from({ length: times }, () => get(agent, '/claim', sealed)))),
+      );
+    } else {
+      for (let k = 0; k < times; k++) replies.push(await get(agent, '/claim', sealed));
+    }
+    requests += replies.length;
+    for (const reply of replies) {
+      expectOk(reply, `session ${i}`);
+      if (reply.setCookie) newest[i] = reply.setCookie;
+    }
+  });
+  return { newest, requests };
+}
+
+/** A flag change, then a round; counts upstream refreshes, then a follow-up with the new cookies. */
+async function afterChange(
+  cookies: string[],
+  times: number,
+  concurrent: boolean,
+): Promise<{ row: Round; newest: string[] }> {
+  const before = { ...emulator.calls };
+  const start = Date.now();
+  flags.invalidate('bench');
+  const { newest, requests } = await round(cookies, times, concurrent);
+  const ms = Date.now() - start;
+  const refreshes = emulator.calls.refresh - before.refresh;
+  const invalidGrant = emulator.calls.invalidGrant - before.invalidGrant;
+  const sameSecond = await issuedBeforeChange(newest);
+  const beforeFollowUp = emulator.calls.refresh;
+  const followed = await round(newest, 1, false);
+  const row: Round = {
+    m: cookies.length,
+    requests,
+    refreshes,
+    invalidGrant,
+    ms,
+    followUpRefreshes: emulator.calls.refresh - beforeFollowUp,
+    sameSecond,
+  };
+  return { row, newest: followed.newest };
+}
+
+const first: Round[] = [];
+const second: Round[] = [];
+const warmRefreshes: number[] = [];
+const part2Start = Date.now();
+for (const m of SESSION_COUNTS) {
+  await nextSecondAfter(resolver.staleBefore());
+  const cookies: string[] = [];
+  for (let i = 0; i < m; i++) cookies.push(await newCookie());
+  const beforeWarm = emulator.calls.refresh;
+  await round(cookies, 1, false);
+  warmRefreshes.push(emulator.calls.refresh - beforeWarm);
+  if (emulator.calls.refresh !== beforeWarm) {
+    throw new Error(`warm-up of ${m} fresh sessions refreshed ${warmRefreshes.at(-1)} times`);
+  }
+  // Change 1: each session sends its ORIGINAL cookie twice (the 2nd in the reuse window).
+  const one = await afterChange(cookies, 2, false);
+  first.push(one.row);
+  // Change 2: each session sends its newest cookie twice at once (single-flight).
+  const two = await afterChange(one.newest, 2, true);
+  second.push(two.row);
+}
+const part2Seconds = (Date.now() - part2Start) / 1000;
+
+const table = (title: string, rows: Round[]) => {
+  console.log(title);
+  console.log(
+    '        M  requests  refreshes  expected  req/refresh  invalid_grant     ms' +
+      '   | newest cookie once more: refreshes, expected 0 (iat < change)',
+  );
+  for (const r of rows) {
+    const flag =
+      (r.refreshes === r.m ? '' : '  <-- refreshes not M') +
+      (r.followUpRefreshes === 0 ? '' : '  <-- follow-up refreshed');
+    console.log(
+      `${fmt(r.m)} ${fmt(r.requests)} ${fmt(r.refreshes, 10)} ${fmt(r.m)} ` +
+        `${(r.requests / r.refreshes).toFixed(1).padStart(12)} ${fmt(r.invalidGrant, 14)} ` +
+        `${fmt(r.ms, 6)}   | ${fmt(r.followUpRefreshes, 9)} (${r.sameSecond})${flag}`,
+    );
+  }
+};
+console.log(
+  `\none flag change (FlagService.invalidate()), M active cookie sessions, claim route; ` +
+    `warm-up refreshes: ${warmRefreshes.join(', ')} (expected 0)`,
+);
+table(
+  'change 1: each session sends its original cookie, then that cookie again (reuse window)',
+  first,
+);
+table('change 2: each session sends its newest cookie twice at once (Promise.all)', second);
+console.log(
+  '(iat < change): newest cookies whose token iat, in whole seconds, is before the change in ms;\n' +
+    'the resolver knows when it refreshed them, so they are not refreshed again. ' +
+    `Part 2 took ${part2Seconds.toFixed(1)} s.`,
+);
+
+agent.destroy();
+await app.close();
+await emulator.close();
