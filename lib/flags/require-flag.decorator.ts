@@ -16,9 +16,10 @@ export interface RequireFlagOptions {
 }
 
 /**
- * Lets a request through only when the session's `feature_flags` claim has the flag(s):
- * 401 without a session, 403 with the flag off. Brings its own guard; on a controller and a
- * method both must hold.
+ * Lets a request through only when the flag(s) are on for the session: by its `feature_flags`
+ * claim, or by the live configuration with `fresh` (and for a stale Bearer token). 401 without
+ * a session, 403 with the flag off. Brings its own guard; on a controller and a method both
+ * must hold.
  */
 export function RequireFlag(
   flags: string | readonly string[],
