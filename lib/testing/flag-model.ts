@@ -1,3 +1,5 @@
+import type { LiveFlagEntry } from '../flags/live-flags.js';
+
 /**
  * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
  * an environment toggle, an organization rule (None / Some / All) and user targets.
@@ -17,15 +19,7 @@ export interface EmulatorFlag {
 }
 
 /** One flag as `GET /sdk/feature-flags` serves it to the SDK's FeatureFlagsRuntimeClient. */
-export interface RuntimeFlag {
-  slug: string;
-  enabled: boolean;
-  default_value: boolean;
-  targets: {
-    users: Array<{ id: string; enabled: boolean }>;
-    organizations: Array<{ id: string; enabled: boolean }>;
-  };
-}
+export type RuntimeFlag = LiveFlagEntry;
 
 export function isFlagOn(flag: EmulatorFlag, userId: string, organizationId?: string): boolean {
   if (!flag.enabled) return false;
