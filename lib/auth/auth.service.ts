@@ -201,12 +201,8 @@ export class AuthService {
     const crossSite = crossSiteReason(req, this.config.allowedOrigins);
     if (crossSite) return forbidden(crossSite);
     const returnTo = this.config.signOutReturnTo ?? safeReturnTo(body.returnTo, this.origin);
-    const opened = await this.resolver.openCookie(req);
+    const sessionId = await this.resolver.cookieSessionId(req);
     if (this.cookie.read(req) !== undefined) this.cookie.clear(req, res);
-    const sessionId =
-      opened.ok && (opened.check.status === 'valid' || opened.check.status === 'expired')
-        ? opened.check.claims.sid
-        : undefined;
     const redirectTo = sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo })
       : returnTo;

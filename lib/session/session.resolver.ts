@@ -88,6 +88,14 @@ export class SessionResolver {
     return fresh;
   }
 
+  /** The cookie session's `sid`, read from its verified token even after it expired. */
+  async cookieSessionId(req: HttpRequestLike): Promise<string | undefined> {
+    const opened = await this.openCookie(req);
+    return opened.ok && (opened.check.status === 'valid' || opened.check.status === 'expired')
+      ? opened.check.claims.sid
+      : undefined;
+  }
+
   /** Unix ms as of which the session's claims are known to be current. */
   freshAt(session: AuthKitSession): number {
     return Math.max(session.claims.iat * 1000, this.freshSince.get(session) ?? 0);

@@ -56,15 +56,9 @@ export class SessionService {
    */
   async signOut(options: { returnTo?: string } = {}): Promise<string | undefined> {
     const context = currentContext('SessionService.signOut()');
-    let sessionId: string | undefined;
-    if (context.resolution.ok) {
-      sessionId = context.resolution.session.sessionId;
-    } else {
-      const opened = await this.resolver.openCookie(context.req);
-      if (opened.ok && (opened.check.status === 'valid' || opened.check.status === 'expired')) {
-        sessionId = opened.check.claims.sid;
-      }
-    }
+    const sessionId = context.resolution.ok
+      ? context.resolution.session.sessionId
+      : await this.resolver.cookieSessionId(context.req);
     if (this.cookie.read(context.req) !== undefined) this.cookie.clear(context.req, context.res);
     return sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo: options.returnTo })
