@@ -89,23 +89,18 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
 
   /** Whether live answers can be trusted now: a poll succeeded recently enough. */
   get available(): boolean {
-    if (!this.client) return false;
-    const age = this.client.getStats().cacheAge;
-    return age !== null && age <= this.maxStalenessMs;
+    return this.availableSince(0);
   }
 
   /**
-   * Whether live answers can be trusted for decisions after a change at `since` (Unix ms):
-   * available, and polled after it (a webhook can announce a change before the next poll).
+   * Whether live answers can be trusted for decisions after a change at `since` (Unix ms): the
+   * last good poll is recent enough and after it (a webhook can announce a change before the
+   * next poll).
    */
   availableSince(since: number): boolean {
-    if (!this.available) return false;
-    const polled = this.client?.getStats().lastSuccessfulPollAt;
-    return polled !== null && polled !== undefined && polled.getTime() >= since;
-  }
-
-  get started(): boolean {
-    return this.client !== undefined;
+    const polled = this.client?.getStats().lastSuccessfulPollAt?.getTime();
+    if (polled === undefined) return false;
+    return Date.now() - polled <= this.maxStalenessMs && polled >= since;
   }
 
   isEnabled(slug: string, userId: string, organizationId: string | undefined): boolean {
