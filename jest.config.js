@@ -22,6 +22,7 @@ export default {
     // The sample imports the package by name, as users do; tests run it from source.
     '^nestjs-authkit$': '<rootDir>/lib/index.ts',
     '^nestjs-authkit/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-authkit/redis$': '<rootDir>/lib/redis/index.ts',
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   // The browser suite needs Chromium: `npm run test:browser` (CI installs it).

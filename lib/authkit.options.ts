@@ -1,6 +1,8 @@
 import type { WorkOS } from '@workos-inc/node';
 import type { SignInCallbacks } from './auth/sign-in.events.js';
 import type { FlagAuditSink } from './flags/flag-audit.js';
+import { MemoryStore } from './store/memory.store.js';
+import type { Store } from './store/store.js';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
 import { MIN_COOKIE_PASSWORD_LENGTH } from './session/iron.js';
 
@@ -68,6 +70,11 @@ export interface AuthKitModuleOptions {
    * (default `'debug'`); `false` for none.
    */
   audit?: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
+  /**
+   * What instances share: refresh single-flight and the flag watermark. Default: in-process.
+   * `new RedisStore(...)` from `nestjs-authkit/redis` for several instances.
+   */
+  store?: Store;
   /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
   signOutReturnTo?: string;
 }
@@ -101,6 +108,7 @@ export interface AuthKitConfig {
   liveFlags?: { pollingIntervalMs: number; maxStalenessMs: number };
   webhookSecret?: string;
   audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
+  store: Store;
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -189,6 +197,7 @@ export function resolveAuthKitConfig(
     liveFlags: liveFlagsConfig(options.liveFlags),
     webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
     audit: options.audit ?? 'debug',
+    store: options.store ?? new MemoryStore(),
   };
 }
 

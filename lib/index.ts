@@ -25,3 +25,5 @@ export type {
   AuthKitSession,
   SessionResolution,
 } from './session/session.types.js';
+export { MemoryStore } from './store/memory.store.js';
+export type { Store } from './store/store.js';

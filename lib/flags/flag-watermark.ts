@@ -1,36 +1,88 @@
-import { Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { AUTHKIT_CONFIG } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { storeKeys } from '../store/store.js';
 
-export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate';
+export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate' | 'peer';
+
+interface Broadcast {
+  at: number;
+  source: WatermarkSource;
+  detail?: string;
+  from: string;
+}
 
 /**
  * The time of the last known flag change. A session whose token was issued before it carries
  * a `feature_flags` claim that may no longer match the dashboard: it is refreshed (cookies)
- * or decided live (Bearer) on its next request.
+ * or decided live (Bearer) on its next request. With a shared store, a move on one instance
+ * (say, the one that received the webhook) is broadcast to all.
  */
 @Injectable()
-export class FlagWatermark {
+export class FlagWatermark implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
+  private readonly id = randomBytes(8).toString('hex');
   private at = 0;
   private readonly listeners = new Set<(at: number) => void>();
+  private unsubscribe?: () => void;
+
+  constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {}
+
+  async onModuleInit(): Promise<void> {
+    const { store } = this.config;
+    if (!store.shared) return;
+    this.unsubscribe = await store.subscribe(storeKeys.watermarkChannel(store), (message) => {
+      try {
+        const peer = JSON.parse(message) as Broadcast;
+        if (peer.from !== this.id && typeof peer.at === 'number') {
+          this.apply(peer.at, 'peer', `${peer.source}${peer.detail ? ` ${peer.detail}` : ''}`);
+        }
+      } catch {
+        // Not ours: ignore.
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
 
   /** Unix milliseconds of the last change; 0 before any. */
   get value(): number {
     return this.at;
   }
 
-  /** Records a change seen now (or at `at`); never moves backwards. */
+  /** Records a change seen now (or at `at`) and tells the other instances; never moves back. */
   move(source: WatermarkSource, detail?: string, at = Date.now()): void {
-    if (at <= this.at) return;
+    if (!this.apply(at, source, detail)) return;
+    const { store } = this.config;
+    if (!store.shared) return;
+    const message: Broadcast = { at, source, detail, from: this.id };
+    store.publish(storeKeys.watermarkChannel(store), JSON.stringify(message)).catch(() => {
+      this.logger.warn('flag change not broadcast: store unavailable');
+    });
+  }
+
+  onMove(listener: (at: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private apply(at: number, source: WatermarkSource, detail: string | undefined): boolean {
+    if (at <= this.at) return false;
     this.at = at;
     this.logger.log(
       `flags changed (${source}${detail ? `: ${detail}` : ''}): sessions issued before ` +
         `${new Date(at).toISOString()} are refreshed on their next request`,
     );
     for (const listener of this.listeners) listener(at);
-  }
-
-  onMove(listener: (at: number) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return true;
   }
 }

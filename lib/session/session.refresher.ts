@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { checkClaims } from './access-token.verifier.js';
-import { seal } from './iron.js';
+import { storeKeys } from '../store/store.js';
+import { seal, unseal } from './iron.js';
 import type { AccessTokenClaims, SealedSessionData } from './session.types.js';
 
 export type RefreshOutcome =
@@ -28,6 +30,8 @@ const TERMINAL_ERRORS = new Set(['invalid_grant', 'mfa_enrollment', 'sso_require
  * of spending a dead token (which WorkOS answers with `invalid_grant`).
  */
 const REUSE_WINDOW_MS = 30_000;
+/** How often an instance waiting on another's refresh looks for its result. */
+const SHARED_POLL_MS = 20;
 
 /**
  * Exchanges refresh tokens, at most one upstream call per refresh token at a time in this
@@ -36,6 +40,9 @@ const REUSE_WINDOW_MS = 30_000;
 @Injectable()
 export class SessionRefresher {
   private readonly logger = new Logger('AuthKit');
+  /** This instance's name on the refresh locks it holds. */
+  private readonly owner = randomBytes(8).toString('hex');
+  private storeFailing = false;
   private readonly inFlight = new Map<
     string,
     { startedAt: number; outcome: Promise<RefreshOutcome> }
@@ -64,8 +71,9 @@ export class SessionRefresher {
     const now = Date.now();
     const recent = this.recent.get(key);
     if (recent && recent.until > now) {
-      if (recent.startedAt >= notBefore) return Promise.resolve(recent.outcome);
-      if (recent.outcome.ok) return this.refresh(recent.outcome.data, organizationId, notBefore);
+      if (!recent.outcome.ok || recent.startedAt >= notBefore)
+        return Promise.resolve(recent.outcome);
+      return this.refresh(recent.outcome.data, organizationId, notBefore);
     }
 
     const pending = this.inFlight.get(key);
@@ -77,10 +85,12 @@ export class SessionRefresher {
       );
     }
     const startedAt = now;
-    const outcome = this.exchange(previous, organizationId).then((exchanged) => {
+    const outcome = this.exchangeOnce(key, previous, organizationId, startedAt).then((result) => {
       this.inFlight.delete(key);
-      const result: RefreshOutcome = exchanged.ok ? { ...exchanged, startedAt } : exchanged;
-      if (result.ok) this.remember(key, result, startedAt, Date.now());
+      // A dead token stays dead: remember that too, so its other requests do not ask again.
+      if (result.ok || result.terminal) {
+        this.remember(key, result, result.ok ? result.startedAt : startedAt, Date.now());
+      }
       return result;
     });
     this.inFlight.set(key, { startedAt, outcome });
@@ -95,13 +105,105 @@ export class SessionRefresher {
     this.recent.set(key, { outcome, startedAt, until: now + REUSE_WINDOW_MS });
   }
 
+  /**
+   * One upstream exchange per refresh token across every instance sharing the store: the
+   * instance that takes the lock (`SET NX PX`) exchanges and stores the outcome (the sealed
+   * session is encrypted with the cookie password); the others wait for it and answer with
+   * the same rotated session. A lock whose owner died expires and is taken over. When the
+   * store fails, this instance goes on alone (logged once).
+   */
+  private async exchangeOnce(
+    tokenHash: string,
+    previous: SealedSessionData,
+    organizationId: string | undefined,
+    startedAt: number,
+  ): Promise<RefreshOutcome> {
+    const store = this.config.store;
+    if (!store.shared) return this.exchange(previous, organizationId, startedAt);
+    const lockKey = storeKeys.refreshLock(store, tokenHash);
+    const resultKey = storeKeys.refreshResult(store, tokenHash);
+    const lockTtl = this.config.requestTimeoutMs + 2000;
+    const deadline = Date.now() + 2 * lockTtl;
+    try {
+      for (;;) {
+        const stored = await store.get(resultKey);
+        if (stored !== undefined) return this.storeHealthy(this.fromStored(stored));
+        if (await store.setIfAbsent(lockKey, this.owner, lockTtl)) {
+          this.storeHealthy();
+          const outcome = await this.exchange(previous, organizationId, startedAt);
+          await store
+            .set(resultKey, this.toStored(outcome), REUSE_WINDOW_MS)
+            .catch((error: unknown) => this.storeDown(error));
+          return outcome;
+        }
+        if (Date.now() > deadline) {
+          return { ok: false, terminal: false, detail: 'refresh by another instance timed out' };
+        }
+        await delay(SHARED_POLL_MS);
+      }
+    } catch (error) {
+      this.storeDown(error);
+      return this.exchange(previous, organizationId, startedAt);
+    }
+  }
+
+  private storeDown(error: unknown): void {
+    if (this.storeFailing) return;
+    this.storeFailing = true;
+    this.logger.warn(
+      `store unavailable (${error instanceof Error ? error.message.slice(0, 120) : 'error'}): ` +
+        'refreshing in this instance alone until it is back',
+    );
+  }
+
+  private storeHealthy<T>(value?: T): T {
+    if (this.storeFailing) {
+      this.storeFailing = false;
+      this.logger.log('store back: refreshes are coordinated across instances again');
+    }
+    return value as T;
+  }
+
+  private toStored(outcome: RefreshOutcome): string {
+    return JSON.stringify(
+      outcome.ok
+        ? { ok: true, sealed: outcome.sealed, startedAt: outcome.startedAt }
+        : { ok: false, terminal: outcome.terminal, detail: outcome.detail },
+    );
+  }
+
+  private fromStored(stored: string): RefreshOutcome {
+    const value = JSON.parse(stored) as
+      | { ok: true; sealed: string; startedAt: number }
+      | { ok: false; terminal: boolean; detail: string };
+    if (!value.ok) return value;
+    const opened = unseal(value.sealed, this.config.cookiePassword);
+    const data = opened.ok ? (opened.data as SealedSessionData) : undefined;
+    const check = data
+      ? checkClaims(
+          Buffer.from(data.accessToken.split('.')[1] ?? '', 'base64url'),
+          this.config.issuers,
+          Date.now() / 1000,
+          this.config.clockToleranceSeconds,
+        )
+      : undefined;
+    if (!data || check?.status !== 'valid') {
+      return { ok: false, terminal: false, detail: 'unusable shared refresh result' };
+    }
+    return {
+      ok: true,
+      data,
+      sealed: value.sealed,
+      claims: check.claims,
+      startedAt: value.startedAt,
+    };
+  }
+
   private async exchange(
     previous: SealedSessionData,
     organizationId: string | undefined,
-  ): Promise<
-    | Exclude<RefreshOutcome, { ok: true }>
-    | Extract<ReturnType<typeof sessionFromAuthentication>, { ok: true }>
-  > {
+    startedAt: number,
+  ): Promise<RefreshOutcome> {
     let response: AuthenticationResponse;
     try {
       response = await this.workos.userManagement.authenticateWithRefreshToken({
@@ -123,7 +225,7 @@ export class SessionRefresher {
       this.logger.error(`refresh returned an unusable access token: ${session.detail}`);
       return { ok: false, terminal: false, detail: `unusable access token: ${session.detail}` };
     }
-    return session;
+    return { ...session, startedAt };
   }
 }
 

@@ -1,0 +1,112 @@
+import { Logger } from '@nestjs/common';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Store } from '../store/store.js';
+
+export interface RedisStoreOptions {
+  /** An ioredis client, or a URL / options to create one. */
+  client?: Redis;
+  url?: string;
+  options?: RedisOptions;
+  /** Key prefix, default `nestjs-authkit:` (one per app sharing a Redis). */
+  prefix?: string;
+  /** Per-command budget: a slow Redis counts as down (default 250 ms). */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Shares refresh coordination and the flag watermark across instances through Redis. Every
+ * command fails fast (a slow Redis counts as down); callers fall back to in-process behaviour.
+ */
+export class RedisStore implements Store {
+  readonly shared = true;
+  readonly prefix: string;
+  private readonly logger = new Logger('AuthKit');
+  private readonly client: Redis;
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<(message: string) => void>>();
+  private readonly timeoutMs: number;
+  private readonly owned: boolean;
+
+  private constructor(client: Redis, owned: boolean, options: RedisStoreOptions) {
+    this.client = client;
+    this.owned = owned;
+    this.prefix = options.prefix ?? 'nestjs-authkit:';
+    this.timeoutMs = options.commandTimeoutMs ?? 250;
+  }
+
+  /** Creates the store (ioredis is an optional peer dependency, loaded here). */
+  static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {
+    if (options.client) return new RedisStore(options.client, false, options);
+    const { Redis: RedisClient } = await import('ioredis');
+    const settings: RedisOptions = {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      ...options.options,
+    };
+    const client = options.url ? new RedisClient(options.url, settings) : new RedisClient(settings);
+    // ioredis reconnects by itself; errors are reported by the commands that fail.
+    client.on('error', () => undefined);
+    return new RedisStore(client, true, options);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.run(this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.run(this.client.get(key))) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.run(this.client.set(key, value, 'PX', ttlMs));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(this.client.del(key));
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run(this.client.publish(channel, message));
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
+    if (!this.subscriber) {
+      this.subscriber = this.client.duplicate({ enableOfflineQueue: true });
+      this.subscriber.on('error', () => undefined);
+      this.subscriber.on('message', (from: string, message: string) => {
+        for (const l of this.listeners.get(from) ?? []) l(message);
+      });
+    }
+    let set = this.listeners.get(channel);
+    if (!set) {
+      this.listeners.set(channel, (set = new Set()));
+      // ioredis re-subscribes after a reconnect by itself.
+      await this.subscriber.subscribe(channel).catch((error: unknown) => {
+        this.logger.warn(`redis subscribe ${channel} failed: ${describe(error)}`);
+      });
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    if (this.owned) this.client.disconnect();
+  }
+
+  private run<T>(command: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`redis slower than ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 120) : 'error';
+}

@@ -1,0 +1,29 @@
+/**
+ * What instances of an app share: short-lived keys (refresh locks and results) and a
+ * broadcast channel (flag-change watermark). The default keeps everything in this process;
+ * `RedisStore` (`nestjs-authkit/redis`) shares it across instances.
+ */
+export interface Store {
+  /** True when this store reaches other instances (Redis); false for the in-process default. */
+  readonly shared: boolean;
+  /** Prefix of every key and channel this package uses. */
+  readonly prefix: string;
+  /** Sets `key` only if absent, expiring after `ttlMs`; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  publish(channel: string, message: string): Promise<void>;
+  /** Delivers messages published by any instance (this one included); returns an unsubscribe. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
+}
+
+/** Key names, all under one prefix so they are easy to find and to scope per app. */
+export const storeKeys = {
+  /** Held by the instance exchanging this refresh token (value: a random owner id). */
+  refreshLock: (store: Store, tokenHash: string) => `${store.prefix}refresh:lock:${tokenHash}`,
+  /** The exchange's outcome: the sealed session (encrypted with the cookie password) or why not. */
+  refreshResult: (store: Store, tokenHash: string) => `${store.prefix}refresh:result:${tokenHash}`,
+  /** Flag-change watermark broadcasts. */
+  watermarkChannel: (store: Store) => `${store.prefix}flags:watermark`,
+};

@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { FlagWatermark } from '../../lib/flags/flag-watermark.js';
+import { FlagService } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import type { WorkOSEmulator } from '../../lib/testing/index.js';
+import {
+  COOKIE_PASSWORD,
+  sessionCookieFrom,
+  startApp,
+  type TestApp,
+} from './support/app.fixture.js';
+import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+
+/** A Redis of this test's own (so it can be stopped mid-test), on a free port. */
+class OwnRedis {
+  private process?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  async start(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    // Ready when it says so on stdout.
+    await new Promise<void>((resolve, reject) => {
+      this.process!.once('error', reject);
+      this.process!.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('Ready to accept connections')) resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGKILL');
+    });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Resolves on the client's next 'ready' (connected, or reconnected after a restart). */
+function ready(client: Redis): Promise<void> {
+  return client.status === 'ready'
+    ? Promise.resolve()
+    : new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+describe('two instances sharing Redis', () => {
+  let emulator: WorkOSEmulator;
+  let redis: OwnRedis;
+  const clients: Redis[] = [];
+  const stores: RedisStore[] = [];
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    emulator = await startSeededEmulator();
+    redis = new OwnRedis(await freePort());
+    await redis.start();
+    const prefix = `nestjs-authkit-test-${randomBytes(4).toString('hex')}:`;
+    for (let i = 0; i < 2; i++) {
+      const client = new Redis({
+        port: redis.port,
+        host: '127.0.0.1',
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        retryStrategy: () => 50,
+      });
+      client.on('error', () => undefined);
+      await ready(client);
+      clients.push(client);
+      const store = await RedisStore.create({ client, prefix });
+      stores.push(store);
+      apps.push(await startApp('express', emulator, { store }));
+    }
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const store of stores) await store.close();
+    for (const client of clients) client.disconnect();
+    await redis.stop();
+    await emulator.close();
+  });
+
+  async function expiredCookie(): Promise<string> {
+    const session = await emulator.createSession({
+      userId: ALICE,
+      organizationId: ORG_B,
+      accessTokenExpiresIn: -120,
+    });
+    return `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
+  }
+
+  /** 100 concurrent requests with one cookie, alternating between the two instances. */
+  async function burst(cookie: string) {
+    return Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        request(apps[i % 2]!.server)
+          .get('/flags/beta')
+          .set('Cookie', cookie),
+      ),
+    );
+  }
+
+  it('100 concurrent requests with one expired cookie over two instances: exactly one upstream refresh', async () => {
+    const before = emulator.calls.refresh;
+    const responses = await burst(await expiredCookie());
+    expect(responses.map((r) => r.status)).toEqual(Array(100).fill(200));
+    expect(emulator.calls.refresh - before).toBe(1);
+    expect(emulator.calls.invalidGrant).toBe(0);
+    const cookies = new Set(responses.map((r) => sessionCookieFrom(r)));
+    expect(cookies.size).toBe(1);
+    expect([...cookies][0]).toMatch(/^Fe26\.2\*/);
+  });
+
+  it('a flag change seen by one instance reaches the other', async () => {
+    const cookie = `wos-session=${emulator.sealSession(
+      await emulator.createSession({ userId: ALICE, organizationId: ORG_A }),
+      COOKIE_PASSWORD,
+    )}`;
+    expect((await request(apps[1]!.server).get('/flags/beta').set('Cookie', cookie)).status).toBe(
+      403,
+    );
+    emulator.setFlag('beta', { orgRule: 'all' });
+    const arrived = new Promise<void>((resolve) => {
+      const stop = apps[1]!.app.get(FlagWatermark).onMove(() => {
+        stop();
+        resolve();
+      });
+    });
+    apps[0]!.app.get(FlagService).invalidate('test');
+    await arrived; // delivered through Redis pub/sub
+    const before = emulator.calls.refresh;
+    expect((await request(apps[1]!.server).get('/flags/beta').set('Cookie', cookie)).status).toBe(
+      200,
+    );
+    expect(emulator.calls.refresh - before).toBe(1);
+    emulator.setFlag('beta', { orgRule: 'some', organizations: [ORG_B] });
+  });
+
+  it('Redis stopped: no 5xx, sessions lost only to an upstream invalid_grant; back when it returns', async () => {
+    await redis.stop();
+    const before = { refresh: emulator.calls.refresh, invalidGrant: emulator.calls.invalidGrant };
+    const responses = await burst(await expiredCookie());
+    for (const r of responses) {
+      expect(r.status === 200 || (r.status === 401 && r.body.reason === 'REFRESH_FAILED')).toBe(
+        true,
+      );
+    }
+    // Each instance refreshed alone, at most once (in-process single-flight still holds).
+    expect(emulator.calls.refresh - before.refresh).toBeLessThanOrEqual(2);
+    const lost = responses.filter((r) => r.status === 401).length;
+    if (lost > 0) expect(emulator.calls.invalidGrant - before.invalidGrant).toBe(1);
+
+    await redis.start();
+    await Promise.all(clients.map(ready));
+    const again = emulator.calls.refresh;
+    const recovered = await burst(await expiredCookie());
+    expect(recovered.every((r) => r.status === 200)).toBe(true);
+    expect(emulator.calls.refresh - again).toBe(1);
+  });
+});
