@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { FlagWatermark } from '../../lib/flags/flag-watermark.js';
 import { FlagService } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
+import { unseal } from '../../lib/session/iron.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import {
   COOKIE_PASSWORD,
@@ -128,6 +129,22 @@ describe('two instances sharing Redis', () => {
     const cookies = new Set(responses.map((r) => sessionCookieFrom(r)));
     expect(cookies.size).toBe(1);
     expect([...cookies][0]).toMatch(/^Fe26\.2\*/);
+  });
+
+  it('a lock left by a dead instance expires and another instance takes over, still one refresh', async () => {
+    const cookie = await expiredCookie();
+    const sealed = cookie.slice('wos-session='.length);
+    const opened = unseal(sealed, COOKIE_PASSWORD);
+    if (!opened.ok) throw new Error('cookie did not unseal');
+    const { refreshToken } = opened.data as { refreshToken: string };
+    const hash = createHash('sha256').update(refreshToken).digest('base64url');
+    // The winner "died" holding the lock: it expires in 300 ms, with no result stored.
+    await clients[0]!.set(`${stores[0]!.prefix}refresh:lock:${hash}`, 'dead', 'PX', 300);
+    const before = emulator.calls.refresh;
+    const responses = await burst(cookie);
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(emulator.calls.refresh - before).toBe(1);
+    expect(new Set(responses.map((r) => sessionCookieFrom(r))).size).toBe(1);
   });
 
   it('a flag change seen by one instance reaches the other', async () => {
