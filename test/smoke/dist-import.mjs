@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthKitModule, FlagService, RequireFlag } from 'nestjs-authkit';
+import { RedisStore } from 'nestjs-authkit/redis';
 import { WorkOSEmulator } from 'nestjs-authkit/testing';
 
 const emulator = await WorkOSEmulator.start();
@@ -12,7 +13,11 @@ Module({
 })(AppModule);
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.init();
-if (typeof app.get(FlagService).isEnabled !== 'function' || typeof RequireFlag !== 'function') {
+if (
+  typeof app.get(FlagService).isEnabled !== 'function' ||
+  typeof RequireFlag !== 'function' ||
+  typeof RedisStore.create !== 'function'
+) {
   throw new Error('nestjs-authkit did not load from dist/');
 }
 await app.close();
