@@ -54,7 +54,7 @@ export class FlagGuard implements CanActivate {
     const stale =
       resolution.stale === true ||
       (session.source === 'bearer' &&
-        session.claims.iat * 1000 < this.resolver.staleBefore(maxClaimAge));
+        this.resolver.freshAt(session) < this.resolver.staleBefore(maxClaimAge));
 
     const route = `${context.getClass().name}.${context.getHandler().name}`;
     // Live answers count only when polled after the last known change.

@@ -211,13 +211,7 @@ export class SessionResolver {
       if (!reopened.ok || reopened.check.status !== 'valid') return { ...current, stale: true };
       opened = { data: reopened.data, claims: reopened.check.claims };
     }
-    const fresh = await this.refreshCookie(
-      req,
-      res,
-      opened,
-      opened.claims.org_id ?? opened.data.organizationId,
-      notBefore,
-    );
+    const fresh = await this.refreshCookie(req, res, opened, undefined, notBefore);
     if (fresh.ok || fresh.failure.status !== 503) return fresh;
     return { ...current, stale: true };
   }
