@@ -41,12 +41,7 @@ export function createAuthController(prefix: string): Type<unknown> {
       if (outcome.ok) return this.redirect(res, 302, outcome.redirectTo);
       if (outcome.redirectTo) return this.redirect(res, 302, outcome.redirectTo);
       const { status, reason, detail } = outcome.event;
-      this.reply(res, status, {
-        statusCode: status,
-        error: statusText(status),
-        reason,
-        message: detail,
-      });
+      this.refuse(res, status, reason, detail);
     }
 
     @Post('logout')
@@ -72,12 +67,7 @@ export function createAuthController(prefix: string): Type<unknown> {
       if (!outcome.ok) {
         const { status, reason, detail } = outcome;
         if (status === 503) this.adapterHost.httpAdapter.setHeader(res, 'Retry-After', '1');
-        return this.reply(res, status, {
-          statusCode: status,
-          error: statusText(status),
-          reason,
-          message: detail,
-        });
+        return this.refuse(res, status, reason, detail);
       }
       if (wantsJson(req)) return this.reply(res, 200, outcome.body);
       this.redirect(res, 303, outcome.redirectTo);
@@ -87,6 +77,11 @@ export function createAuthController(prefix: string): Type<unknown> {
       const adapter = this.adapterHost.httpAdapter;
       adapter.setHeader(res, 'Cache-Control', 'no-store');
       adapter.redirect(res, status, url);
+    }
+
+    /** The same JSON shape as the session failures: `{ statusCode, error, reason, message }`. */
+    private refuse(res: object, status: number, reason: string, message: string): void {
+      this.reply(res, status, { statusCode: status, error: statusText(status), reason, message });
     }
 
     private reply(res: object, status: number, body: Record<string, unknown>): void {
