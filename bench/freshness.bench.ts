@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveFlags } from '../lib/flags/live-flags.js';
 import { AuthKitModule, FlagGuard, FlagService, RequireFlag } from '../lib/index.js';
+import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
 
@@ -210,7 +211,7 @@ for (const fn of [decide('/claim', proto.claim), decide('/fresh', proto.fresh)])
 }
 const calls0 = { ...emulator.calls };
 const inProcess = await interleaved({
-  resolve: sequential(() => resolver.resolve(fakeReq('/none'), {})),
+  resolve: sequential(() => resolver.resolve(httpCarrier(fakeReq('/none'), {}))),
   claim: sequential(decide('/claim', proto.claim)),
   fresh: sequential(decide('/fresh', proto.fresh)),
 });

@@ -16,6 +16,7 @@ import { WorkOS } from '@workos-inc/node';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthKitModule, RequireFlag } from '../lib/index.js';
+import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
 
@@ -143,7 +144,7 @@ const fakeReq = () => ({ headers: { cookie: `wos-session=${cookie}` } });
 
 const sdk = await opsPerSecond(() => sdkRead(cookie));
 const oursCold = await opsPerSecond(() => resolver.openCookie(fakeReq()));
-const oursWarm = await opsPerSecond(() => resolver.resolve(fakeReq(), {}));
+const oursWarm = await opsPerSecond(() => resolver.resolve(httpCarrier(fakeReq(), {})));
 // One untimed round first, so JIT warm-up does not favour whichever row runs last.
 const httpRows = async () => ({
   none: await requestsPerSecond(port, '/none'),

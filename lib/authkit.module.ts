@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
@@ -10,14 +10,16 @@ import {
 } from './authkit.options.js';
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
-import { FlagWatermark } from './flags/flag-watermark.js';
+import { ClaimsWatermark } from './session/claims-watermark.js';
 import { FlagGuard } from './flags/flag.guard.js';
 import { FlagService } from './flags/flag.service.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
-import { SessionInterceptor } from './session/session.interceptor.js';
+import { SessionContextGuard } from './session/session-context.guard.js';
+import { ConnectionSessions } from './session/connection-sessions.js';
+import { loadTransportErrors } from './context/transport-errors.js';
 import { SessionRefresher } from './session/session.refresher.js';
 import { SessionResolver } from './session/session.resolver.js';
 import { SessionService } from './session/session.service.js';
@@ -56,25 +58,34 @@ import { SessionService } from './session/session.service.js';
     SessionService,
     FlagService,
     FlagGuard,
-    FlagWatermark,
+    ClaimsWatermark,
     LiveFlags,
     FlagDrift,
     FlagAudit,
     AuthKitGuard,
-    { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
+    ConnectionSessions,
+    // First of the global guards: the session is resolved (and made current) before the rest.
+    { provide: APP_GUARD, useClass: SessionContextGuard },
   ],
   // The guards are instantiated in the modules that use them: their dependencies go out too.
   exports: [
+    AUTHKIT_CONFIG,
     WORKOS_CLIENT,
     SessionResolver,
     SessionService,
     FlagService,
     FlagGuard,
     AuthKitGuard,
-    FlagWatermark,
+    ClaimsWatermark,
+    ConnectionSessions,
     LiveFlags,
     FlagDrift,
     FlagAudit,
   ],
 })
-export class AuthKitModule extends AuthKitConfigurableModule {}
+export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit {
+  /** WebSocket and rpc refusals need those packages' exception classes, when installed. */
+  async onModuleInit(): Promise<void> {
+    await loadTransportErrors();
+  }
+}

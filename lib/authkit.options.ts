@@ -75,6 +75,12 @@ export interface AuthKitModuleOptions {
    * `new RedisStore(...)` from `nestjs-authkit/redis` for several instances.
    */
   store?: Store;
+  /**
+   * How a `@RequireFlag` route answers a session without the flag: 403 `FLAG_DISABLED`, or 404
+   * to hide that the feature exists. `@RequireFlag(slug, { deniedStatus })` overrides it.
+   * @default 403
+   */
+  flagDeniedStatus?: 403 | 404;
   /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
   signOutReturnTo?: string;
 }
@@ -109,6 +115,7 @@ export interface AuthKitConfig {
   webhookSecret?: string;
   audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   store: Store;
+  flagDeniedStatus: 403 | 404;
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -159,6 +166,13 @@ export function resolveAuthKitConfig(
   ) {
     problems.push('maxClaimAge must be a positive number of seconds (or left out).');
   }
+  if (
+    options.flagDeniedStatus !== undefined &&
+    options.flagDeniedStatus !== 403 &&
+    options.flagDeniedStatus !== 404
+  ) {
+    problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
+  }
   if (options.cookieSameSite === 'none' && options.cookieSecure === false) {
     problems.push('cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false.');
   }
@@ -198,6 +212,7 @@ export function resolveAuthKitConfig(
     webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
     audit: options.audit ?? 'debug',
     store: options.store ?? new MemoryStore(),
+    flagDeniedStatus: options.flagDeniedStatus ?? 403,
   };
 }
 

@@ -8,6 +8,13 @@ export type {
   SignInSuccessEvent,
 } from './auth/sign-in.events.js';
 export { WORKOS_CLIENT } from './authkit.constants.js';
+export type { AuthKitReason } from './context/authkit-reason.js';
+export {
+  AuthKitException,
+  type AuthKitExceptionInit,
+  type AuthKitStatus,
+} from './context/authkit.exception.js';
+export type { AuthKitCarrier, AuthKitTransport, HttpRequestLike } from './context/carrier.js';
 export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
 export { FlagGuard } from './flags/flag.guard.js';
 export { FlagService, type FlagExplanation } from './flags/flag.service.js';
@@ -16,6 +23,8 @@ export type { FlagDriftStats } from './flags/flag-drift.js';
 export type { LiveRule } from './flags/live-flags.js';
 export { Public } from './session/public.decorator.js';
 export { AuthKitGuard } from './session/authkit.guard.js';
+export { AuthKitGuardBase } from './session/authkit-guard.base.js';
+export { CLOSE_CODES, REAUTHENTICATE_EVENT } from './session/connection-sessions.js';
 export { SessionService } from './session/session.service.js';
 export { CurrentSession, CurrentUser } from './session/session.decorators.js';
 export type {

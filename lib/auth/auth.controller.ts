@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { header, type HttpRequestLike } from '../session/http.types.js';
+import type { AuthKitReason } from '../context/authkit-reason.js';
+import { AuthKitException, type AuthKitStatus } from '../context/authkit.exception.js';
+import { header, type HttpRequestLike } from '../context/carrier.js';
 import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
 import { AuthService, type StateChangeOutcome } from './auth.service.js';
@@ -66,7 +68,6 @@ export function createAuthController(prefix: string): Type<unknown> {
     private answer(req: HttpRequestLike, res: object, outcome: StateChangeOutcome): void {
       if (!outcome.ok) {
         const { status, reason, detail } = outcome;
-        if (status === 503) this.adapterHost.httpAdapter.setHeader(res, 'Retry-After', '1');
         return this.refuse(res, status, reason, detail);
       }
       if (wantsJson(req)) return this.reply(res, 200, outcome.body);
@@ -79,9 +80,20 @@ export function createAuthController(prefix: string): Type<unknown> {
       adapter.redirect(res, status, url);
     }
 
-    /** The same JSON shape as the session failures: `{ statusCode, error, reason, message }`. */
-    private refuse(res: object, status: number, reason: string, message: string): void {
-      this.reply(res, status, { statusCode: status, error: statusText(status), reason, message });
+    /**
+     * Throws the AuthKitException, so your exception filters see sign-in refusals too; the
+     * headers a refusal needs are on the reply already.
+     */
+    private refuse(
+      res: object,
+      status: AuthKitStatus,
+      reason: AuthKitReason,
+      detail: string,
+    ): never {
+      const adapter = this.adapterHost.httpAdapter;
+      adapter.setHeader(res, 'Cache-Control', 'no-store');
+      if (status === 503) adapter.setHeader(res, 'Retry-After', '1');
+      throw new AuthKitException({ reason, status, detail });
     }
 
     private reply(res: object, status: number, body: Record<string, unknown>): void {
@@ -100,19 +112,4 @@ function wantsJson(req: HttpRequestLike): boolean {
     type.startsWith('application/json') ||
     (accept.includes('application/json') && !accept.includes('text/html'))
   );
-}
-
-function statusText(status: number): string {
-  switch (status) {
-    case 400:
-      return 'Bad Request';
-    case 401:
-      return 'Unauthorized';
-    case 403:
-      return 'Forbidden';
-    case 503:
-      return 'Service Unavailable';
-    default:
-      return 'Internal Server Error';
-  }
 }

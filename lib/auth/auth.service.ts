@@ -2,9 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import type { HttpRequestLike } from '../session/http.types.js';
+import type { AuthKitReason } from '../context/authkit-reason.js';
+import { httpCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { fitsInCookie, SessionCookie } from '../session/session.cookie.js';
 import { classifyRefreshError, sessionFromAuthentication } from '../session/session.refresher.js';
+import { ConnectionSessions } from '../session/connection-sessions.js';
 import { SessionResolver, tokenFailure } from '../session/session.resolver.js';
 import type { AuthKitFailure, SessionResolution } from '../session/session.types.js';
 import { crossSiteReason } from './cross-site.js';
@@ -38,7 +40,7 @@ export type CallbackOutcome =
 
 export type StateChangeOutcome =
   | { ok: true; redirectTo: string; body: Record<string, unknown> }
-  | { ok: false; status: 400 | 401 | 403 | 503; reason: string; detail: string };
+  | { ok: false; status: 400 | 401 | 403 | 503; reason: AuthKitReason; detail: string };
 
 /**
  * The sign-in loop behind the auth routes: authorization URL with PKCE and a sealed state
@@ -55,6 +57,7 @@ export class AuthService {
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
     private readonly cookie: SessionCookie,
     private readonly resolver: SessionResolver,
+    private readonly connections: ConnectionSessions,
   ) {
     if (!config.redirectUri) {
       throw new Error(
@@ -203,6 +206,7 @@ export class AuthService {
     const returnTo = this.config.signOutReturnTo ?? safeReturnTo(body.returnTo, this.origin);
     const sessionId = await this.resolver.cookieSessionId(req);
     if (this.cookie.read(req) !== undefined) this.cookie.clear(req, res);
+    if (sessionId) this.connections.endSession(sessionId);
     const redirectTo = sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo })
       : returnTo;
@@ -254,8 +258,7 @@ export class AuthService {
     }
 
     const resolution: SessionResolution = await this.resolver.refreshCookie(
-      req,
-      res,
+      httpCarrier(req, res),
       { data, claims: check.claims },
       organizationId,
     );

@@ -1,4 +1,4 @@
-import { header, type HttpRequestLike } from '../session/http.types.js';
+import { header, type HttpRequestLike } from '../context/carrier.js';
 
 /**
  * Why a state-changing request looks cross-site, or undefined when it may proceed. Browsers

@@ -1,5 +1,5 @@
 import type { User } from '@workos-inc/node';
-import type { HttpRequestLike } from '../session/http.types.js';
+import type { HttpRequestLike } from '../context/carrier.js';
 import type { AccessTokenClaims } from '../session/session.types.js';
 
 /** Why the sign-in callback refused a request. Stable strings: pages may switch on them. */

@@ -7,6 +7,8 @@ export interface FlagRequirement {
   fresh?: { onUnavailable: 'deny' | 'claim' };
   /** Seconds: refresh a cookie session with an older token before deciding. */
   maxClaimAge?: number;
+  /** How a denied flag answers here; default: the module's `flagDeniedStatus` (403). */
+  deniedStatus?: 403 | 404;
 }
 
 export const FLAG_REQUIREMENT = Reflector.createDecorator<FlagRequirement>({

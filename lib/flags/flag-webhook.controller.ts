@@ -8,13 +8,13 @@ import {
   Req,
   type Type,
 } from '@nestjs/common';
-import { BadRequestException, InternalServerErrorException } from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { AuthKitException } from '../context/authkit.exception.js';
 import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
-import { FlagWatermark } from './flag-watermark.js';
+import { ClaimsWatermark } from '../session/claims-watermark.js';
 
 const FLAG_EVENTS = new Set(['flag.created', 'flag.updated', 'flag.deleted', 'flag.rule_updated']);
 
@@ -33,7 +33,7 @@ export function createFlagWebhookController(path: string): Type<unknown> {
     constructor(
       @Inject(AUTHKIT_CONFIG) config: AuthKitConfig,
       @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
-      private readonly watermark: FlagWatermark,
+      private readonly watermark: ClaimsWatermark,
     ) {
       if (!config.webhookSecret) {
         throw new Error(
@@ -54,15 +54,17 @@ export function createFlagWebhookController(path: string): Type<unknown> {
         this.logger.error(
           'webhook received without its raw body: create the app with { rawBody: true }',
         );
-        throw new InternalServerErrorException({
+        throw new AuthKitException({
           reason: 'RAW_BODY_MISSING',
-          message: 'create the Nest app with { rawBody: true }',
+          status: 500,
+          detail: 'create the Nest app with { rawBody: true }',
         });
       }
       if (!signature) {
-        throw new BadRequestException({
+        throw new AuthKitException({
           reason: 'SIGNATURE_MISSING',
-          message: 'no WorkOS-Signature header',
+          status: 400,
+          detail: 'no WorkOS-Signature header',
         });
       }
       let event: { event: string; data?: { slug?: unknown } };
@@ -76,9 +78,10 @@ export function createFlagWebhookController(path: string): Type<unknown> {
         this.logger.warn(
           `webhook refused: ${error instanceof Error ? error.message.slice(0, 120) : 'bad signature'}`,
         );
-        throw new BadRequestException({
+        throw new AuthKitException({
           reason: 'SIGNATURE_INVALID',
-          message: 'webhook signature does not verify',
+          status: 400,
+          detail: 'webhook signature does not verify',
         });
       }
       if (FLAG_EVENTS.has(event.event)) {

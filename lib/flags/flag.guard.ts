@@ -1,17 +1,23 @@
-import { HttpException, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { rejectRequest } from '../session/auth-failure.js';
-import type { HttpRequestLike } from '../session/http.types.js';
+import { AUTHKIT_CONFIG } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { AuthKitException } from '../context/authkit.exception.js';
+import { routeOf } from '../context/route.js';
+import { AuthKitGuardBase } from '../session/authkit-guard.base.js';
+import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { SessionResolver } from '../session/session.resolver.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { FlagAudit } from './flag-audit.service.js';
 import { FlagDrift } from './flag-drift.js';
 import { FLAG_REQUIREMENT, type FlagRequirement } from './flag-requirement.metadata.js';
-import { FlagWatermark } from './flag-watermark.js';
 import { LiveFlags } from './live-flags.js';
 
-/** Requests already let through: the guard runs twice when both class and method carry it. */
-const passed = new WeakSet<object>();
+/**
+ * Handler invocations already decided: the guard runs twice when both class and method carry
+ * it, each time on the same ExecutionContext, and decides both requirements the first time.
+ */
+const decided = new WeakSet<ExecutionContext>();
 
 /**
  * Decides `@RequireFlag` routes. The session is resolved here (guards run before interceptors),
@@ -20,93 +26,95 @@ const passed = new WeakSet<object>();
  * configuration for `fresh` routes and for Bearer tokens whose claim is stale.
  */
 @Injectable()
-export class FlagGuard implements CanActivate {
+export class FlagGuard extends AuthKitGuardBase {
   constructor(
     private readonly reflector: Reflector,
-    private readonly resolver: SessionResolver,
-    private readonly adapterHost: HttpAdapterHost,
+    resolver: SessionResolver,
+    adapterHost: HttpAdapterHost,
     private readonly live: LiveFlags,
     private readonly drift: FlagDrift,
     private readonly audit: FlagAudit,
-    private readonly watermark: FlagWatermark,
-  ) {}
+    private readonly watermark: ClaimsWatermark,
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+  ) {
+    super(resolver, adapterHost);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const http = context.switchToHttp();
-    const req = http.getRequest<HttpRequestLike & { url?: string; method?: string }>();
-    if (passed.has(req)) return true;
+    if (decided.has(context)) return true;
     const requirements = [
       this.reflector.get(FLAG_REQUIREMENT, context.getClass()),
       this.reflector.get(FLAG_REQUIREMENT, context.getHandler()),
     ].filter((r): r is FlagRequirement => r !== undefined);
     if (requirements.length === 0) return true;
 
-    const res = http.getResponse<object>();
+    const entry = this.begin(context);
     const ages = requirements.map((r) => r.maxClaimAge).filter((a): a is number => a !== undefined);
     const maxClaimAge = ages.length ? Math.min(...ages) : undefined;
-    const resolution =
-      maxClaimAge === undefined
-        ? await this.resolver.resolve(req, res)
-        : await this.resolver.ensureFresh(req, res, this.resolver.staleBefore(maxClaimAge));
-    if (!resolution.ok) rejectRequest(this.adapterHost, res, resolution.failure);
-    const { session } = resolution;
-    // A cookie session was refreshed by the resolver if it could be; a Bearer one cannot be.
+    const { session, stale: refreshFailed } = await this.requireSession(
+      context,
+      entry,
+      maxClaimAge === undefined ? undefined : this.resolver.staleBefore(maxClaimAge),
+    );
+    // A cookie session over HTTP was refreshed by the resolver if it could be; a Bearer token
+    // or a WebSocket connection cannot be.
+    const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
     const stale =
-      resolution.stale === true ||
-      (session.source === 'bearer' &&
-        this.resolver.freshAt(session) < this.resolver.staleBefore(maxClaimAge));
+      refreshFailed ||
+      (!refreshable && this.resolver.freshAt(session) < this.resolver.staleBefore(maxClaimAge));
 
-    const route = `${context.getClass().name}.${context.getHandler().name}`;
     // Live answers count only when polled after the last known change.
     const live = this.live.availableSince(this.watermark.value);
     for (const requirement of requirements) {
-      const source = this.sourceFor(requirement, session, stale, live, res);
-      this.decide(requirement, session, source, live, route, req);
+      const source = this.sourceFor(context, requirement, session, stale, live, refreshable);
+      this.decide(context, requirement, session, source, live);
     }
-    passed.add(req);
+    decided.add(context);
     return true;
   }
 
   /** Claim or live; throws when neither can be trusted. */
   private sourceFor(
+    context: ExecutionContext,
     requirement: FlagRequirement,
     session: AuthKitSession,
     stale: boolean,
     live: boolean,
-    res: object,
+    refreshable: boolean,
   ): 'claim' | 'live' {
     if (!requirement.fresh && !stale) return 'claim';
     if (live) return 'live';
     if (requirement.fresh?.onUnavailable === 'claim') return 'claim';
     if (requirement.fresh) {
-      this.unavailable(res, 'FLAGS_UNAVAILABLE', 'live flag configuration unavailable');
+      return this.unavailable(context, 'FLAGS_UNAVAILABLE', 'live flag configuration unavailable');
     }
-    if (session.source === 'bearer') {
-      this.adapterHost.httpAdapter.setHeader(
-        res,
-        'WWW-Authenticate',
-        'Bearer error="invalid_token", error_description="claims are stale: refresh the token"',
-      );
-      throw new HttpException(
-        {
-          statusCode: 401,
-          error: 'Unauthorized',
+    if (!refreshable) {
+      // A Bearer token or a WebSocket connection: neither is refreshed here.
+      return this.throwException(
+        context,
+        new AuthKitException({
           reason: 'STALE_CLAIMS',
-          message: 'the token was issued before a flag change or its allowed age',
-        },
-        401,
+          status: 401,
+          detail: 'the token was issued before a flag change or its allowed age',
+          headers:
+            session.source === 'bearer'
+              ? {
+                  'WWW-Authenticate':
+                    'Bearer error="invalid_token", error_description="claims are stale: refresh the token"',
+                }
+              : {},
+        }),
       );
     }
-    return this.unavailable(res, 'REFRESH_UNAVAILABLE', 'stale session could not be refreshed');
+    return this.unavailable(context, 'REFRESH_UNAVAILABLE', 'stale session could not be refreshed');
   }
 
   private decide(
-    { flags, mode }: FlagRequirement,
+    context: ExecutionContext,
+    { flags, mode, deniedStatus }: FlagRequirement,
     session: AuthKitSession,
     source: 'claim' | 'live',
     checkLive: boolean,
-    route: string,
-    req: { url?: string },
   ): void {
     const claims = new Set(session.featureFlags);
     const missing: string[] = [];
@@ -126,6 +134,7 @@ export class FlagGuard implements CanActivate {
     }
     const allowed = mode === 'any' ? missing.length < flags.length : missing.length === 0;
     // Why the decision went this way, never the token itself.
+    const { route, path, method } = routeOf(context);
     this.audit.record({
       event: 'flag_decision',
       allowed,
@@ -138,30 +147,41 @@ export class FlagGuard implements CanActivate {
       user: session.userId,
       org: session.organizationId ?? null,
       route,
-      path: (req.url ?? '').split('?')[0] ?? '',
+      path,
       at: new Date().toISOString(),
     });
-    if (!allowed) {
-      throw new HttpException(
-        {
-          statusCode: 403,
-          error: 'Forbidden',
-          reason: 'FLAG_DISABLED',
-          message: `feature flag${flags.length > 1 ? 's' : ''} not enabled for this session`,
-          flags: mode === 'any' ? flags : missing,
-          mode,
-          source,
-        },
-        403,
-      );
-    }
+    if (allowed) return;
+    const detail = `feature flag${flags.length > 1 ? 's' : ''} not enabled for this session`;
+    const status = deniedStatus ?? this.config.flagDeniedStatus;
+    this.throwException(
+      context,
+      new AuthKitException({
+        reason: 'FLAG_DISABLED',
+        status,
+        detail,
+        extra: { flags: mode === 'any' ? flags : missing, mode, source },
+        // 404 hides that the feature exists: the body is a plain "not found".
+        ...(status === 404
+          ? {
+              body: {
+                message: `Cannot ${method ?? 'GET'} ${path}`,
+                error: 'Not Found',
+                statusCode: 404,
+              },
+            }
+          : {}),
+      }),
+    );
   }
 
-  private unavailable(res: object, reason: string, message: string): never {
-    this.adapterHost.httpAdapter.setHeader(res, 'Retry-After', '1');
-    throw new HttpException(
-      { statusCode: 503, error: 'Service Unavailable', reason, message },
-      503,
+  private unavailable(
+    context: ExecutionContext,
+    reason: 'FLAGS_UNAVAILABLE' | 'REFRESH_UNAVAILABLE',
+    detail: string,
+  ): never {
+    return this.throwException(
+      context,
+      new AuthKitException({ reason, status: 503, detail, headers: { 'Retry-After': '1' } }),
     );
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { requestContext, currentContext } from '../session/request-context.js';
+import { currentResolution } from '../session/request-context.js';
 import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
-import { FlagWatermark } from './flag-watermark.js';
+import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { LiveFlags, type LiveRule } from './live-flags.js';
 
 /** One flag's evaluation for a (user, organization), claim beside live. */
@@ -17,12 +17,24 @@ export interface FlagExplanation {
   drift: boolean;
 }
 
-/** Feature flags of the current request's session, and the tools to keep them fresh. */
+/**
+ * Feature flags of the current request's session, and the tools to keep them fresh. Reads the
+ * session of the request being handled: in handlers, resolvers (field resolvers too), gateway
+ * handlers, and your guards that run after AuthKit's global one.
+ *
+ * @example
+ * ```ts
+ * @Get('dashboard')
+ * dashboard() {
+ *   return { charts: this.flags.isEnabled('new-charts') ? 'v2' : 'v1' };
+ * }
+ * ```
+ */
 @Injectable()
 export class FlagService {
   constructor(
     private readonly live: LiveFlags,
-    private readonly watermark: FlagWatermark,
+    private readonly watermark: ClaimsWatermark,
     private readonly drift: FlagDrift,
   ) {}
 
@@ -33,8 +45,8 @@ export class FlagService {
 
   /** Every flag on for the current session (its `feature_flags` claim). */
   getAll(): string[] {
-    const { resolution } = currentContext('FlagService');
-    return resolution.ok ? [...resolution.session.featureFlags] : [];
+    const resolution = currentResolution();
+    return resolution?.ok ? [...resolution.session.featureFlags] : [];
   }
 
   /**
@@ -50,7 +62,7 @@ export class FlagService {
    * the rule that decided it, and the claim of the current request's token when it is theirs.
    */
   explain(subject: { userId: string; organizationId?: string }): FlagExplanation[] {
-    const resolution = requestContext.getStore()?.resolution;
+    const resolution = currentResolution();
     const session =
       resolution?.ok &&
       resolution.session.userId === subject.userId &&

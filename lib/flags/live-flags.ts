@@ -10,7 +10,7 @@ import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import { liveFlagsConfig, type AuthKitConfig } from '../authkit.options.js';
 import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
-import { FlagWatermark } from './flag-watermark.js';
+import { ClaimsWatermark } from '../session/claims-watermark.js';
 
 type RuntimeClient = ReturnType<WorkOS['featureFlags']['createRuntimeClient']>;
 
@@ -44,7 +44,7 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
-    private readonly watermark: FlagWatermark,
+    private readonly watermark: ClaimsWatermark,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,

@@ -13,6 +13,11 @@ export interface RequireFlagOptions {
   fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
   /** Seconds: a cookie session whose token is older is refreshed (organization kept) first. */
   maxClaimAge?: number;
+  /**
+   * How a denied flag answers: 403 `FLAG_DISABLED`, or 404 to hide that the feature exists.
+   * @default the module's `flagDeniedStatus` (403)
+   */
+  deniedStatus?: 403 | 404;
 }
 
 /**
@@ -29,7 +34,10 @@ export function RequireFlag(
   if (list.length === 0 || list.some((flag) => typeof flag !== 'string' || flag.length === 0)) {
     throw new Error('@RequireFlag() needs one or more non-empty flag slugs.');
   }
-  const { maxClaimAge, fresh } = options;
+  const { maxClaimAge, fresh, deniedStatus } = options;
+  if (deniedStatus !== undefined && deniedStatus !== 403 && deniedStatus !== 404) {
+    throw new Error('@RequireFlag() deniedStatus must be 403 or 404.');
+  }
   if (maxClaimAge !== undefined && !(Number.isFinite(maxClaimAge) && maxClaimAge > 0)) {
     throw new Error('@RequireFlag() maxClaimAge must be a positive number of seconds.');
   }
@@ -41,6 +49,7 @@ export function RequireFlag(
         ? { fresh: { onUnavailable: fresh === true ? 'deny' : (fresh.onUnavailable ?? 'deny') } }
         : {}),
       ...(maxClaimAge !== undefined ? { maxClaimAge } : {}),
+      ...(deniedStatus !== undefined ? { deniedStatus } : {}),
     }),
     UseGuards(FlagGuard),
   );

@@ -1,32 +1,37 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { rejectRequest } from './auth-failure.js';
-import type { HttpRequestLike } from './http.types.js';
+import { AuthKitGuardBase } from './authkit-guard.base.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { SessionResolver } from './session.resolver.js';
 
 /**
- * Requires a signed-in session (refreshing an expired one first). Use it with
- * `@UseGuards(AuthKitGuard)`, or globally via `AuthKitModule.forRoot({ ... }, )` extras
- * `{ globalGuard: true }`; `@Public()` opts out.
+ * Requires a signed-in session (refreshing an expired cookie first, over HTTP), in any context:
+ * HTTP, GraphQL, WebSocket messages. `@Public()` opts out.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(AuthKitGuard)
+ * @Controller('projects')
+ * export class ProjectsController {}
+ *
+ * // or on every route: AuthKitModule.forRoot({ ..., globalGuard: true })
+ * ```
  */
 @Injectable()
-export class AuthKitGuard implements CanActivate {
+export class AuthKitGuard extends AuthKitGuardBase {
   constructor(
     private readonly reflector: Reflector,
-    private readonly resolver: SessionResolver,
-    private readonly adapterHost: HttpAdapterHost,
-  ) {}
+    resolver: SessionResolver,
+    adapterHost: HttpAdapterHost,
+  ) {
+    super(resolver, adapterHost);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride(IS_PUBLIC, [context.getHandler(), context.getClass()])) {
       return true;
     }
-    const http = context.switchToHttp();
-    const req = http.getRequest<HttpRequestLike>();
-    const res = http.getResponse<object>();
-    const resolution = await this.resolver.resolve(req, res);
-    if (!resolution.ok) rejectRequest(this.adapterHost, res, resolution.failure);
+    await this.requireSession(context, this.begin(context));
     return true;
   }
 }

@@ -1,23 +1,42 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { HttpRequestLike } from './http.types.js';
+import type { AuthKitCarrier } from '../context/carrier.js';
 import type { SessionResolution } from './session.types.js';
 
-/** The current request, as FlagService and SessionService see it (no request-scoped providers). */
-export interface AuthKitRequestContext {
-  req: HttpRequestLike;
-  res: object;
-  resolution: SessionResolution;
+/** One request's (or one connection's) session: resolved once, read synchronously after. */
+export interface SessionEntry {
+  carrier: AuthKitCarrier;
+  promise: Promise<SessionResolution>;
+  /** Set once `promise` settles. */
+  resolution?: SessionResolution;
 }
 
-export const requestContext = new AsyncLocalStorage<AuthKitRequestContext>();
+/**
+ * The current request's entry, for FlagService and SessionService (no request-scoped
+ * providers). Entered by the session context guard before any other guard of the route, only
+ * for requests that carry a credential: a request without one never turns the storage on.
+ */
+export const requestContext = new AsyncLocalStorage<SessionEntry | undefined>();
 
-export function currentContext(caller: string): AuthKitRequestContext {
-  const context = requestContext.getStore();
-  if (!context) {
-    throw new Error(
-      `${caller} needs the current request: call it while a controller handles an HTTP request ` +
-        '(AuthKitModule sets the context up in its interceptor, after guards).',
-    );
-  }
-  return context;
+/** Entries by carrier key (request or connection), for param decorators and repeated guards. */
+export const sessionEntries = new WeakMap<object, SessionEntry>();
+
+/** The settled session resolution of the current request, if it has one. */
+export function currentResolution(): SessionResolution | undefined {
+  return requestContext.getStore()?.resolution;
+}
+
+/**
+ * Makes `entry` the current request's, for the rest of this request (guards, interceptors,
+ * handler, GraphQL field resolvers). Must run before the caller's first `await`.
+ */
+export function enterRequest(entry: SessionEntry): void {
+  if (requestContext.getStore() !== entry) requestContext.enterWith(entry);
+}
+
+/**
+ * Drops an entry left behind by an earlier request on the same async resource (a keep-alive
+ * connection), so a request without a credential never sees another's session.
+ */
+export function leaveRequest(): void {
+  if (requestContext.getStore() !== undefined) requestContext.enterWith(undefined);
 }

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { CookieSerializeOptions } from '@nestjs/common';
 import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import { header, type HttpRequestLike } from './http.types.js';
+import { header, type HttpRequestLike } from '../context/carrier.js';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import { FlagWatermark } from '../flags/flag-watermark.js';
+import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
-import { header, type HttpRequestLike } from './http.types.js';
+import { ClaimsWatermark } from './claims-watermark.js';
+import { ConnectionSessions } from './connection-sessions.js';
 import { unseal } from './iron.js';
+import { sessionEntries, type SessionEntry } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionRefresher, type RefreshOutcome } from './session.refresher.js';
 import type {
@@ -18,6 +20,10 @@ import type {
 import { VerifiedSessionCache } from './verified-session.cache.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
+const SOCKETS_NEVER_REFRESH =
+  'access token expired: a WebSocket connection never refreshes; refresh over HTTP, then reconnect';
+
+type Opened = { data: SealedSessionData; claims: AccessTokenClaims };
 
 /** A cookie that unsealed, with its token checked (possibly expired). */
 export type OpenedCookie =
@@ -31,7 +37,6 @@ export type OpenedCookie =
 @Injectable()
 export class SessionResolver {
   private readonly logger = new Logger('AuthKit');
-  private readonly resolutions = new WeakMap<object, Promise<SessionResolution>>();
   private readonly cache = new VerifiedSessionCache();
   /**
    * Sessions this process refreshed, with when their exchange started: `iat` has whole seconds
@@ -44,21 +49,45 @@ export class SessionResolver {
     private readonly verifier: AccessTokenVerifier,
     private readonly refresher: SessionRefresher,
     private readonly cookie: SessionCookie,
-    private readonly watermark: FlagWatermark,
+    private readonly watermark: ClaimsWatermark,
+    private readonly connections: ConnectionSessions,
   ) {}
 
-  resolve(req: HttpRequestLike, res: object): Promise<SessionResolution> {
-    let resolution = this.resolutions.get(req);
-    if (!resolution) {
-      resolution = this.resolveUncached(req, res);
-      this.resolutions.set(req, resolution);
+  /** This request's (or connection's) session, resolved once per carrier key. */
+  resolve(carrier: AuthKitCarrier): Promise<SessionResolution> {
+    return this.entry(carrier).promise;
+  }
+
+  /** The memo entry of a carrier: started on first ask, read synchronously once settled. */
+  entry(carrier: AuthKitCarrier): SessionEntry {
+    let entry = sessionEntries.get(carrier.key);
+    if (!entry) {
+      const created: SessionEntry = { carrier, promise: this.resolveUncached(carrier) };
+      created.promise.then((resolution) => this.settled(created, resolution));
+      sessionEntries.set(carrier.key, created);
+      entry = created;
     }
-    return resolution;
+    return entry;
   }
 
   /** Replaces this request's resolution, e.g. after an explicit refresh or org switch. */
-  override(req: HttpRequestLike, resolution: SessionResolution): void {
-    this.resolutions.set(req, Promise.resolve(resolution));
+  override(carrier: AuthKitCarrier, resolution: SessionResolution): void {
+    const entry = this.entry(carrier);
+    entry.promise = Promise.resolve(resolution);
+    entry.resolution = resolution;
+  }
+
+  private settled(entry: SessionEntry, resolution: SessionResolution): void {
+    if (sessionEntries.get(entry.carrier.key) !== entry) return;
+    entry.resolution = resolution;
+    const { connection } = entry.carrier;
+    if (!connection) return;
+    if (resolution.ok) {
+      this.connections.track(connection, resolution.session, this.freshAt(resolution.session));
+    } else if (resolution.failure.status === 503) {
+      // A connection lives long: a passing outage must not refuse it for good.
+      sessionEntries.delete(entry.carrier.key);
+    }
   }
 
   /**
@@ -75,16 +104,13 @@ export class SessionResolver {
    * (cookie sessions; a Bearer caller holds no refresh token). When WorkOS cannot be reached
    * the session is kept and marked `stale`, so flag decisions can fail closed.
    */
-  async ensureFresh(
-    req: HttpRequestLike,
-    res: object,
-    notBefore: number,
-  ): Promise<SessionResolution> {
-    const resolution = await this.resolve(req, res);
+  async ensureFresh(carrier: AuthKitCarrier, notBefore: number): Promise<SessionResolution> {
+    const resolution = await this.resolve(carrier);
     if (!resolution.ok || this.freshAt(resolution.session) >= notBefore) return resolution;
-    if (resolution.session.source !== 'cookie') return { ...resolution, stale: true };
-    const fresh = await this.freshen(req, res, resolution, notBefore);
-    this.override(req, fresh);
+    if (resolution.session.source !== 'cookie' || !carrier.res)
+      return { ...resolution, stale: true };
+    const fresh = await this.freshen(carrier, resolution, notBefore);
+    this.override(carrier, fresh);
     return fresh;
   }
 
@@ -114,9 +140,8 @@ export class SessionResolver {
    * writes the new cookie, and makes it this request's session.
    */
   async refreshCookie(
-    req: HttpRequestLike,
-    res: object,
-    opened: { data: SealedSessionData; claims: AccessTokenClaims },
+    carrier: AuthKitCarrier,
+    opened: Opened,
     organizationId: string | undefined = opened.claims.org_id ?? opened.data.organizationId,
     notBefore = 0,
   ): Promise<SessionResolution> {
@@ -125,19 +150,20 @@ export class SessionResolver {
       // Joined a refresh already under way for another organization: go on from its result.
       outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore);
     }
-    const resolution = this.applyRefresh(req, res, outcome);
-    this.override(req, resolution);
+    const resolution = this.applyRefresh(carrier, outcome);
+    this.override(carrier, resolution);
     return resolution;
   }
 
-  private async resolveUncached(req: HttpRequestLike, res: object): Promise<SessionResolution> {
-    const authorization = header(req, 'authorization');
+  private async resolveUncached(carrier: AuthKitCarrier): Promise<SessionResolution> {
+    const authorization = header(carrier.req, 'authorization');
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
       return this.fromBearer(authorization);
     }
-    const raw = this.cookie.read(req);
+    if (carrier.token !== undefined) return this.fromBearer(`Bearer ${carrier.token}`);
+    const raw = this.cookie.read(carrier.req);
     if (raw === undefined) return fail('NO_SESSION', 'no session cookie or bearer token');
-    return this.fromCookie(raw, req, res);
+    return this.fromCookie(raw, carrier);
   }
 
   private async fromBearer(authorization: string): Promise<SessionResolution> {
@@ -163,11 +189,7 @@ export class SessionResolver {
     }
   }
 
-  private async fromCookie(
-    raw: string,
-    req: HttpRequestLike,
-    res: object,
-  ): Promise<SessionResolution> {
+  private async fromCookie(raw: string, carrier: AuthKitCarrier): Promise<SessionResolution> {
     const key = this.cache.keyOf(raw);
     const now = Date.now();
     const notBefore = this.staleBefore(undefined, now);
@@ -176,7 +198,7 @@ export class SessionResolver {
       const resolution: SessionResolution = { ok: true, session: cached, refreshed: false };
       return this.freshAt(cached) >= notBefore
         ? resolution
-        : this.freshen(req, res, resolution, notBefore);
+        : this.freshen(carrier, resolution, notBefore);
     }
 
     const opened = await this.open(raw);
@@ -189,10 +211,13 @@ export class SessionResolver {
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
         return this.freshAt(session) >= notBefore
           ? resolution
-          : this.freshen(req, res, resolution, notBefore, { data, claims: check.claims });
+          : this.freshen(carrier, resolution, notBefore, { data, claims: check.claims });
       }
       case 'expired':
-        return this.refreshCookie(req, res, { data, claims: check.claims }, undefined, notBefore);
+        if (!carrier.res) {
+          return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
+        }
+        return this.refreshCookie(carrier, { data, claims: check.claims }, undefined, notBefore);
       default:
         return rejectedToken(check, 'cookie');
     }
@@ -200,18 +225,18 @@ export class SessionResolver {
 
   /** Refreshes a valid but stale cookie session; on a transient failure keeps it, marked stale. */
   private async freshen(
-    req: HttpRequestLike,
-    res: object,
+    carrier: AuthKitCarrier,
     current: Extract<SessionResolution, { ok: true }>,
     notBefore: number,
-    opened?: { data: SealedSessionData; claims: AccessTokenClaims },
+    opened?: Opened,
   ): Promise<SessionResolution> {
+    if (!carrier.res) return { ...current, stale: true };
     if (!opened) {
-      const reopened = await this.openCookie(req);
+      const reopened = await this.openCookie(carrier.req);
       if (!reopened.ok || reopened.check.status !== 'valid') return { ...current, stale: true };
       opened = { data: reopened.data, claims: reopened.check.claims };
     }
-    const fresh = await this.refreshCookie(req, res, opened, undefined, notBefore);
+    const fresh = await this.refreshCookie(carrier, opened, undefined, notBefore);
     if (fresh.ok || fresh.failure.status !== 503) return fresh;
     return { ...current, stale: true };
   }
@@ -243,11 +268,9 @@ export class SessionResolver {
     return { ok: true, data: data as SealedSessionData, check };
   }
 
-  private applyRefresh(
-    req: HttpRequestLike,
-    res: object,
-    outcome: RefreshOutcome,
-  ): SessionResolution {
+  private applyRefresh(carrier: AuthKitCarrier, outcome: RefreshOutcome): SessionResolution {
+    const { req, res } = carrier;
+    if (!res) return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
     if (outcome.ok) {
       this.cookie.write(req, res, outcome.sealed);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);

@@ -1,4 +1,5 @@
 import type { User } from '@workos-inc/node';
+import type { AuthKitReason } from '../context/authkit-reason.js';
 
 /** Claims of a WorkOS AuthKit access token that this package reads. */
 export interface AccessTokenClaims {
@@ -37,8 +38,9 @@ export interface AuthKitSession {
   accessToken: string;
 }
 
-/** Why a request has no usable session. Stable strings: clients may switch on them. */
-export type AuthKitFailureReason =
+/** Why a request has no usable session (a part of `AuthKitReason`). */
+export type AuthKitFailureReason = Extract<
+  AuthKitReason,
   | 'NO_SESSION'
   | 'INVALID_SESSION'
   | 'INVALID_JWT'
@@ -46,8 +48,10 @@ export type AuthKitFailureReason =
   | 'REFRESH_FAILED'
   | 'REFRESH_UNAVAILABLE'
   | 'JWKS_UNAVAILABLE'
-  /** A Bearer token older than a flag change or `maxClaimAge`, with no live answer at hand. */
-  | 'STALE_CLAIMS';
+  | 'STALE_CLAIMS'
+  | 'SESSION_ENDED'
+  | 'UNSUPPORTED_CONTEXT'
+>;
 
 export interface AuthKitFailure {
   reason: AuthKitFailureReason;

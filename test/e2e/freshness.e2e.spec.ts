@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { FlagWatermark } from '../../lib/flags/flag-watermark.js';
+import { ClaimsWatermark } from '../../lib/session/claims-watermark.js';
 import {
   AuthKitModule,
   FlagService,
@@ -57,7 +57,7 @@ interface FreshApp {
   server: Server;
   url: string;
   logger: CapturingLogger;
-  watermark: FlagWatermark;
+  watermark: ClaimsWatermark;
   flags: FlagService;
   close(): Promise<void>;
 }
@@ -86,14 +86,14 @@ async function startFreshApp(
     server: app.getHttpServer() as Server,
     url: url.replace('[::1]', '127.0.0.1'),
     logger,
-    watermark: app.get(FlagWatermark),
+    watermark: app.get(ClaimsWatermark),
     flags: app.get(FlagService),
     close: () => app.close(),
   };
 }
 
 /** Resolves when the watermark next moves (the change event has been processed). */
-function nextMove(watermark: FlagWatermark): Promise<number> {
+function nextMove(watermark: ClaimsWatermark): Promise<number> {
   return new Promise((resolve) => {
     const stop = watermark.onMove((at) => {
       stop();

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { FlagWatermark } from '../../lib/flags/flag-watermark.js';
+import { ClaimsWatermark } from '../../lib/session/claims-watermark.js';
 import { FlagService } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { unseal } from '../../lib/session/iron.js';
@@ -157,7 +157,7 @@ describe('two instances sharing Redis', () => {
     );
     emulator.setFlag('beta', { orgRule: 'all' });
     const arrived = new Promise<void>((resolve) => {
-      const stop = apps[1]!.app.get(FlagWatermark).onMove(() => {
+      const stop = apps[1]!.app.get(ClaimsWatermark).onMove(() => {
         stop();
         resolve();
       });

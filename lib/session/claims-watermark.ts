@@ -26,7 +26,7 @@ interface Broadcast {
  * (say, the one that received the webhook) is broadcast to all.
  */
 @Injectable()
-export class FlagWatermark implements OnModuleInit, OnModuleDestroy {
+export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
   private readonly id = randomBytes(8).toString('hex');
   private at = 0;

@@ -1,0 +1,108 @@
+import { Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuthKitException } from '../context/authkit.exception.js';
+import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
+import { transportError } from '../context/transport-errors.js';
+import { enterRequest, type SessionEntry } from './request-context.js';
+import { failureException } from './session-failure.js';
+import { SessionResolver } from './session.resolver.js';
+import type { AuthKitSession } from './session.types.js';
+
+const warned = new Set<string>();
+
+/**
+ * What AuthKitGuard and FlagGuard share, as `protected` steps a subclass can replace: where the
+ * credential and the reply are (`getRequestResponse`), and how a refusal is thrown
+ * (`throwException`). Override them to support a transport this package does not know.
+ */
+export abstract class AuthKitGuardBase implements CanActivate {
+  protected readonly logger = new Logger('AuthKit');
+
+  constructor(
+    protected readonly resolver: SessionResolver,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  abstract canActivate(context: ExecutionContext): Promise<boolean>;
+
+  /**
+   * The request (or connection) behind any context: HTTP on Express and Fastify, GraphQL over
+   * HTTP (Apollo, Mercurius) and graphql-ws, socket.io and `ws`. Refuses other contexts (rpc)
+   * with `UNSUPPORTED_CONTEXT`.
+   *
+   * @example
+   * ```ts
+   * // A NATS microservice whose messages carry `{ authorization }` headers:
+   * @Injectable()
+   * class NatsFlagGuard extends FlagGuard {
+   *   protected override getRequestResponse(context: ExecutionContext): AuthKitCarrier {
+   *     const msg = context.switchToRpc().getContext<NatsContext>();
+   *     const headers = { authorization: msg.getHeaders()?.get('authorization') };
+   *     return { transport: 'rpc', key: msg, req: { headers } };
+   *   }
+   * }
+   * ```
+   */
+  protected getRequestResponse(context: ExecutionContext): AuthKitCarrier {
+    const carrier = carrierOf(context);
+    if (carrier) return carrier;
+    const type = context.getType<AuthKitTransport>();
+    if (!warned.has(type)) {
+      warned.add(type);
+      this.logger.warn(
+        `no credential can be read in a "${type}" context: subclass the guard and override ` +
+          'getRequestResponse(context) to say where it is',
+      );
+    }
+    return this.throwException(
+      context,
+      new AuthKitException({
+        reason: 'UNSUPPORTED_CONTEXT',
+        status: 401,
+        detail: `no credential can be read in a "${type}" context`,
+      }),
+    );
+  }
+
+  /**
+   * Throws a refusal in the idiom of the context's transport: the AuthKitException over HTTP
+   * (its headers set on the reply first), a GraphQL error with `extensions.code` and
+   * `extensions.reason`, a WsException (socket.io `exception` event, ws message), an
+   * RpcException.
+   */
+  protected throwException(context: ExecutionContext, exception: AuthKitException): never {
+    const type = context.getType<AuthKitTransport>();
+    if (type === 'http') {
+      const res = context.switchToHttp().getResponse<object>();
+      const adapter = this.adapterHost.httpAdapter;
+      for (const [name, value] of Object.entries(exception.headers)) {
+        adapter.setHeader(res, name, value);
+      }
+    }
+    throw transportError(type, exception);
+  }
+
+  /**
+   * Starts (or joins) the resolution and makes it the current request's, synchronously, so
+   * FlagService and SessionService see it in later guards, the handler and field resolvers.
+   */
+  protected begin(context: ExecutionContext): SessionEntry {
+    const entry = this.resolver.entry(this.getRequestResponse(context));
+    enterRequest(entry);
+    return entry;
+  }
+
+  /** The session, or the refusal thrown for its absence. */
+  protected async requireSession(
+    context: ExecutionContext,
+    entry: SessionEntry,
+    notBefore?: number,
+  ): Promise<{ session: AuthKitSession; stale: boolean }> {
+    const resolution =
+      notBefore === undefined
+        ? await entry.promise
+        : await this.resolver.ensureFresh(entry.carrier, notBefore);
+    if (!resolution.ok) return this.throwException(context, failureException(resolution.failure));
+    return { session: resolution.session, stale: resolution.stale === true };
+  }
+}

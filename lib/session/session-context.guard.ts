@@ -1,0 +1,46 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { carrierOf, header, type AuthKitCarrier } from '../context/carrier.js';
+import { enterRequest, leaveRequest } from './request-context.js';
+import { SessionCookie } from './session.cookie.js';
+import { SessionResolver } from './session.resolver.js';
+import { SKIP_SESSION } from './skip-session.decorator.js';
+
+/**
+ * Registered globally, so it runs before the route's own guards. A request that carries a
+ * credential gets its session resolved here — an expired cookie is refreshed transparently on
+ * every route, guarded or not — and made current for your guards, the handler, and GraphQL
+ * field resolvers. A request without one costs two header lookups: nothing is resolved, no
+ * async context is entered. It never refuses anything: the route's guards decide.
+ */
+@Injectable()
+export class SessionContextGuard implements CanActivate {
+  constructor(
+    private readonly resolver: SessionResolver,
+    private readonly cookie: SessionCookie,
+    private readonly reflector: Reflector,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const carrier = carrierOf(context);
+    if (
+      !carrier ||
+      !this.carriesCredential(carrier) ||
+      this.reflector.get(SKIP_SESSION, context.getClass())
+    ) {
+      leaveRequest();
+      return true;
+    }
+    const entry = this.resolver.entry(carrier);
+    enterRequest(entry);
+    return entry.resolution ? true : entry.promise.then(() => true);
+  }
+
+  private carriesCredential(carrier: AuthKitCarrier): boolean {
+    return (
+      carrier.token !== undefined ||
+      header(carrier.req, 'authorization') !== undefined ||
+      this.cookie.read(carrier.req) !== undefined
+    );
+  }
+}
