@@ -1,0 +1,228 @@
+/**
+ * The behaviour every transport must show, as one table (nestjs-cls style: one folder per
+ * transport, the same rows in each). A transport folder implements `TransportUnderTest` with a
+ * real Nest app over its real transport and calls `describeBehaviourTable()`.
+ */
+import type { WorkOSEmulator } from '../../../lib/testing/index.js';
+import { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
+import { ALICE, ORG_A, ORG_B, startSeededEmulator } from '../../e2e/support/seed.js';
+
+export { ALICE, BOB, ORG_A, ORG_B } from '../../e2e/support/seed.js';
+export { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
+
+export type Credential =
+  | { kind: 'none' }
+  | { kind: 'cookie'; value: string }
+  | { kind: 'bearer'; value: string };
+
+/**
+ * What a client saw, normalised across transports:
+ * - `code`: the HTTP status, the GraphQL `extensions.code`, or the WebSocket error's
+ *   `statusCode` (a number);
+ * - `reason`: the body's / `extensions.reason` / the WebSocket error's `reason`;
+ * - `setCookie`: the `wos-session` value the (HTTP) response set, '' when it cleared it.
+ */
+export type Outcome =
+  | { ok: true; data: Record<string, unknown>; setCookie?: string }
+  | { ok: false; reason?: string; code: string | number; message?: string; setCookie?: string };
+
+export interface TransportUnderTest {
+  name: string;
+  /**
+   * Whether an expired cookie is refreshed on this transport (HTTP-backed: yes; a socket never
+   * spends a refresh token).
+   */
+  refreshes: boolean;
+  /**
+   * The codes this transport answers for 401 / 403 refusals, and for a user's guard that
+   * returned false (Nest's own refusal: 403, `FORBIDDEN`, or the WebSocket error's message).
+   */
+  codes: {
+    unauthenticated: string | number;
+    forbidden: string | number;
+    guardDenied: string | number;
+  };
+  start(emulator: WorkOSEmulator): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * A handler under `@RequireFlag('beta')` that answers
+   * `{ userId: session.userId, organizationId: session.organizationId }` (from
+   * `@CurrentSession()`).
+   */
+  gated(credential: Credential): Promise<Outcome>;
+  /**
+   * An unguarded handler that answers `{ beta: flags.isEnabled('beta'), userId:
+   * sessions.current()?.userId ?? null }` (FlagService and SessionService inside the handler).
+   */
+  service(credential: Credential): Promise<Outcome>;
+  /**
+   * A handler behind the user's own guard (`UserFlagGuard`, via `@UseGuards`) that lets
+   * the request through only when `FlagService.isEnabled('beta')`; answers `{ ok: true }`.
+   */
+  userGuarded(credential: Credential): Promise<Outcome>;
+}
+
+/**
+ * What the table needs of the world: Alice in ORG_B has `beta`, Alice in ORG_A does not.
+ */
+export interface World {
+  emulator: WorkOSEmulator;
+  cookie(organizationId: string, accessTokenExpiresIn?: number): Promise<Credential>;
+  bearer(organizationId: string, accessTokenExpiresIn?: number): Promise<Credential>;
+}
+
+export async function startWorld(): Promise<World> {
+  const emulator = await startSeededEmulator();
+  const session = (organizationId: string, accessTokenExpiresIn?: number) =>
+    emulator.createSession({ userId: ALICE, organizationId, accessTokenExpiresIn });
+  return {
+    emulator,
+    async cookie(organizationId, accessTokenExpiresIn) {
+      const s = await session(organizationId, accessTokenExpiresIn);
+      return { kind: 'cookie', value: emulator.sealSession(s, COOKIE_PASSWORD) };
+    },
+    async bearer(organizationId, accessTokenExpiresIn) {
+      const s = await session(organizationId, accessTokenExpiresIn);
+      return { kind: 'bearer', value: s.accessToken };
+    },
+  };
+}
+
+/** Flips one character in the middle of a credential, keeping it well-formed. */
+export function tamper(credential: Credential): Credential {
+  if (credential.kind === 'none') return credential;
+  const { value } = credential;
+  const at = Math.floor(value.length / 2);
+  const flipped = value[at] === 'A' ? 'B' : 'A';
+  return { ...credential, value: value.slice(0, at) + flipped + value.slice(at + 1) };
+}
+
+/** Errors that escaped to the process: a crash in a real server. */
+export function watchProcess(): { errors: unknown[]; stop(): void } {
+  const errors: unknown[] = [];
+  const onError = (error: unknown) => errors.push(error);
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  return {
+    errors,
+    stop() {
+      process.off('uncaughtException', onError);
+      process.off('unhandledRejection', onError);
+    },
+  };
+}
+
+function refused(outcome: Outcome): Extract<Outcome, { ok: false }> {
+  if (outcome.ok) throw new Error(`expected a refusal, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+function allowed(outcome: Outcome): Extract<Outcome, { ok: true }> {
+  if (!outcome.ok) throw new Error(`expected an answer, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+export function describeBehaviourTable(transport: TransportUnderTest): void {
+  describe(`behaviour table on ${transport.name}`, () => {
+    let world: World;
+    let watcher: ReturnType<typeof watchProcess>;
+    const outcomes: Outcome[] = [];
+    const record = (outcome: Outcome) => {
+      outcomes.push(outcome);
+      return outcome;
+    };
+
+    beforeAll(async () => {
+      watcher = watchProcess();
+      world = await startWorld();
+      await transport.start(world.emulator);
+    });
+    afterAll(async () => {
+      await transport.stop();
+      await world.emulator.close();
+      watcher.stop();
+    });
+
+    it('valid cookie: the gated handler answers with its session', async () => {
+      const out = allowed(record(await transport.gated(await world.cookie(ORG_B))));
+      expect(out.data).toEqual({ userId: ALICE, organizationId: ORG_B });
+    });
+
+    it('valid Bearer token: the gated handler answers with its session', async () => {
+      const out = allowed(record(await transport.gated(await world.bearer(ORG_B))));
+      expect(out.data).toEqual({ userId: ALICE, organizationId: ORG_B });
+    });
+
+    it('flag off: refused FLAG_DISABLED, forbidden', async () => {
+      const out = refused(record(await transport.gated(await world.cookie(ORG_A))));
+      expect(out).toMatchObject({ reason: 'FLAG_DISABLED', code: transport.codes.forbidden });
+    });
+
+    it('no session: refused NO_SESSION, unauthenticated', async () => {
+      const out = refused(record(await transport.gated({ kind: 'none' })));
+      expect(out).toMatchObject({ reason: 'NO_SESSION', code: transport.codes.unauthenticated });
+    });
+
+    it('tampered cookie and tampered Bearer: refused, nothing refreshed', async () => {
+      const before = world.emulator.calls.refresh;
+      const cookie = refused(record(await transport.gated(tamper(await world.cookie(ORG_B)))));
+      expect(cookie).toMatchObject({
+        reason: 'INVALID_SESSION',
+        code: transport.codes.unauthenticated,
+      });
+      const bearer = refused(record(await transport.gated(tamper(await world.bearer(ORG_B)))));
+      expect(bearer).toMatchObject({ reason: 'INVALID_JWT', code: transport.codes.unauthenticated });
+      expect(world.emulator.calls.refresh).toBe(before);
+    });
+
+    if (transport.refreshes) {
+      it('expired cookie: refreshed in its organization, new cookie on the reply, 1 upstream call', async () => {
+        const expired = await world.cookie(ORG_B, -120);
+        const before = world.emulator.calls.refresh;
+        const out = allowed(record(await transport.gated(expired)));
+        expect(out.data).toEqual({ userId: ALICE, organizationId: ORG_B });
+        expect(world.emulator.calls.refresh - before).toBe(1);
+        expect(out.setCookie).toBeTruthy();
+        expect(out.setCookie).not.toBe(expired.kind === 'cookie' ? expired.value : '');
+      });
+    } else {
+      it('expired cookie: refused EXPIRED_JWT, the refresh token is never spent', async () => {
+        const before = world.emulator.calls.refresh;
+        const out = refused(record(await transport.gated(await world.cookie(ORG_B, -120))));
+        expect(out).toMatchObject({ reason: 'EXPIRED_JWT', code: transport.codes.unauthenticated });
+        expect(world.emulator.calls.refresh).toBe(before);
+      });
+    }
+
+    it('expired Bearer token: refused EXPIRED_JWT', async () => {
+      const out = refused(record(await transport.gated(await world.bearer(ORG_B, -120))));
+      expect(out).toMatchObject({ reason: 'EXPIRED_JWT', code: transport.codes.unauthenticated });
+    });
+
+    it('FlagService and SessionService inside the handler', async () => {
+      const on = allowed(record(await transport.service(await world.cookie(ORG_B))));
+      expect(on.data).toEqual({ beta: true, userId: ALICE });
+      const off = allowed(record(await transport.service(await world.bearer(ORG_A))));
+      expect(off.data).toEqual({ beta: false, userId: ALICE });
+      const none = allowed(record(await transport.service({ kind: 'none' })));
+      expect(none.data).toEqual({ beta: false, userId: null });
+    });
+
+    it("FlagService inside the user's own guard", async () => {
+      allowed(record(await transport.userGuarded(await world.cookie(ORG_B))));
+      allowed(record(await transport.userGuarded(await world.bearer(ORG_B))));
+      const off = refused(record(await transport.userGuarded(await world.cookie(ORG_A))));
+      expect(off.code).toBe(transport.codes.guardDenied);
+    });
+
+    it('no answer was an internal error, and the process is alive', async () => {
+      expect(outcomes.length).toBeGreaterThanOrEqual(14);
+      for (const outcome of outcomes) {
+        if (!outcome.ok) expect([500, 'INTERNAL_SERVER_ERROR']).not.toContain(outcome.code);
+      }
+      expect(watcher.errors).toEqual([]);
+      // Still serving after every case.
+      allowed(await transport.gated(await world.cookie(ORG_B)));
+    });
+  });
+}
