@@ -14,7 +14,13 @@ import { seal } from '../../lib/session/iron.js';
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
-import { COOKIE_PASSWORD, setCookies, startApp, type TestApp } from './support/app.fixture.js';
+import {
+  COOKIE_PASSWORD,
+  setCookies,
+  startApp,
+  type Platform,
+  type TestApp,
+} from './support/app.fixture.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 
 /**
@@ -23,7 +29,7 @@ import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
  * Bearer token and inside a correctly sealed cookie (with a live refresh token, so a wrongly
  * accepted "expired" token would show up as a refresh).
  */
-describe('bad input (SECURITY.md)', () => {
+describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s', (platform) => {
   let emulator: WorkOSEmulator;
   let t: TestApp;
   let kid: string;
@@ -45,7 +51,7 @@ describe('bad input (SECURITY.md)', () => {
 
   beforeAll(async () => {
     emulator = await startSeededEmulator();
-    t = await startApp('express', emulator);
+    t = await startApp(platform, emulator);
     const jwks = (await (await fetch(`${emulator.url}/sso/jwks/${emulator.clientId}`)).json()) as {
       keys: JWK[];
     };

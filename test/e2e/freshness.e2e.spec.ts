@@ -1,5 +1,6 @@
 import { Controller, Get, Query, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Module } from '@nestjs/common';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -13,7 +14,12 @@ import {
   type FlagDecision,
 } from '../../lib/index.js';
 import { WorkOSEmulator } from '../../lib/testing/index.js';
-import { CapturingLogger, COOKIE_PASSWORD, sessionCookieFrom } from './support/app.fixture.js';
+import {
+  CapturingLogger,
+  COOKIE_PASSWORD,
+  sessionCookieFrom,
+  type Platform,
+} from './support/app.fixture.js';
 import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const WEBHOOK_SECRET = 'whsec_e2e_freshness';
@@ -63,6 +69,7 @@ interface FreshApp {
 }
 
 async function startFreshApp(
+  platform: Platform,
   emulator: WorkOSEmulator,
   options: Partial<AuthKitModuleOptions> & AuthKitModuleExtras,
 ): Promise<FreshApp> {
@@ -78,7 +85,13 @@ async function startFreshApp(
   })
   class AppModule {}
   const logger = new CapturingLogger();
-  const app = await NestFactory.create(AppModule, { logger, rawBody: true });
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(AppModule, { logger, rawBody: true })
+      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+          logger,
+          rawBody: true,
+        });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
   return {
@@ -102,7 +115,7 @@ function nextMove(watermark: ClaimsWatermark): Promise<number> {
   });
 }
 
-describe('fresh flags', () => {
+describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) => {
   let emulator: WorkOSEmulator;
 
   beforeEach(async () => {
@@ -128,7 +141,7 @@ describe('fresh flags', () => {
     (await request(t.server).get(path).set('Cookie', cookie)).status;
 
   it('the reported scenario: "Some: X" widened to "All" — after the runtime client sees it, no request decides on a stale claim', async () => {
-    const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+    const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
     try {
       const s = await sessions();
       expect(await status(t, '/beta', s.aliceB)).toBe(200);
@@ -163,7 +176,7 @@ describe('fresh flags', () => {
   }, 30_000);
 
   it('maxClaimAge alone bounds staleness by age: older tokens are refreshed before the decision', async () => {
-    const t = await startFreshApp(emulator, { maxClaimAge: 60 });
+    const t = await startFreshApp(platform, emulator, { maxClaimAge: 60 });
     try {
       const old = await cookieFor(ALICE, ORG_A, 90);
       const young = await cookieFor(ALICE, ORG_A, 0);
@@ -183,7 +196,7 @@ describe('fresh flags', () => {
   });
 
   it('maxClaimAge per route: only that route refreshes a token older than its bound', async () => {
-    const t = await startFreshApp(emulator, {});
+    const t = await startFreshApp(platform, emulator, {});
     try {
       const cookie = await cookieFor(ALICE, ORG_A, 45);
       emulator.setFlag('beta', { orgRule: 'all' });
@@ -200,7 +213,10 @@ describe('fresh flags', () => {
   describe('webhook', () => {
     let t: FreshApp;
     beforeEach(async () => {
-      t = await startFreshApp(emulator, { webhooks: true, webhookSecret: WEBHOOK_SECRET });
+      t = await startFreshApp(platform, emulator, {
+        webhooks: true,
+        webhookSecret: WEBHOOK_SECRET,
+      });
       emulator.sendWebhooksTo(`${t.url}/webhooks/workos`, WEBHOOK_SECRET);
     });
     afterEach(() => t.close());
@@ -257,7 +273,7 @@ describe('fresh flags', () => {
 
   describe('fresh decisions and explain', () => {
     it('decides from the live configuration and logs drift once per (flag, org, token)', async () => {
-      const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
       try {
         // A Bearer token whose claim says beta although the live rule (Some: ORG_B) says no.
         const now = Math.floor(Date.now() / 1000);
@@ -300,7 +316,7 @@ describe('fresh flags', () => {
 
     it('fails closed while live flags are unavailable, unless the route opts into the claim', async () => {
       emulator.fault('sdk-flags', { status: 500 });
-      const t = await startFreshApp(emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
       try {
         const cookie = await cookieFor(ALICE, ORG_B);
         const res = await request(t.server).get('/beta-fresh').set('Cookie', cookie);
@@ -315,7 +331,7 @@ describe('fresh flags', () => {
     });
 
     it('a route using fresh turns live flags on by itself', async () => {
-      const t = await startFreshApp(emulator, {});
+      const t = await startFreshApp(platform, emulator, {});
       try {
         const cookie = await cookieFor(ALICE, ORG_B);
         expect(await status(t, '/beta-fresh', cookie)).toBe(200);
@@ -328,7 +344,9 @@ describe('fresh flags', () => {
 
   it('every decision reaches a custom audit sink, with no token in it', async () => {
     const decisions: FlagDecision[] = [];
-    const t = await startFreshApp(emulator, { audit: { record: (d) => decisions.push(d) } });
+    const t = await startFreshApp(platform, emulator, {
+      audit: { record: (d) => decisions.push(d) },
+    });
     try {
       const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_A });
       const cookie = `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
@@ -356,7 +374,7 @@ describe('fresh flags', () => {
   });
 
   it('FlagService.invalidate() moves the watermark: cookie sessions refresh once, a Bearer token must (live flags not polled since)', async () => {
-    const t = await startFreshApp(emulator, {});
+    const t = await startFreshApp(platform, emulator, {});
     try {
       const cookie = await cookieFor(ALICE, ORG_A);
       const bearer = (await emulator.createSession({ userId: ALICE, organizationId: ORG_A }))

@@ -12,6 +12,7 @@ import {
   COOKIE_PASSWORD,
   sessionCookieFrom,
   startApp,
+  type Platform,
   type TestApp,
 } from './support/app.fixture.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
@@ -64,7 +65,7 @@ function ready(client: Redis): Promise<void> {
     : new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
-describe('two instances sharing Redis', () => {
+describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on %s', (platform) => {
   let emulator: WorkOSEmulator;
   let redis: OwnRedis;
   const clients: Redis[] = [];
@@ -89,7 +90,7 @@ describe('two instances sharing Redis', () => {
       clients.push(client);
       const store = await RedisStore.create({ client, prefix });
       stores.push(store);
-      apps.push(await startApp('express', emulator, { store }));
+      apps.push(await startApp(platform, emulator, { store }));
     }
   });
   afterAll(async () => {
