@@ -1,4 +1,5 @@
 import { describeBehaviourTable } from '../support/behaviour-table.js';
-import { httpTransport } from '../support/http-app.js';
+import { describeKeepAliveIsolation, httpTransport } from '../support/http-app.js';
 
 describeBehaviourTable(httpTransport('express'));
+describeKeepAliveIsolation('express');

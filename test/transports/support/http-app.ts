@@ -1,7 +1,8 @@
 import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
   AuthKitModule,
@@ -13,12 +14,15 @@ import {
 import type { WorkOSEmulator } from '../../../lib/testing/index.js';
 import { sessionCookieFrom } from '../../e2e/support/app.fixture.js';
 import {
+  ALICE,
   COOKIE_PASSWORD,
+  ORG_B,
   type Credential,
   type Outcome,
   type TransportUnderTest,
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
+import { startSeededEmulator } from '../../e2e/support/seed.js';
 
 @Controller('table')
 class TableController {
@@ -100,4 +104,71 @@ export function httpTransport(platform: 'express' | 'fastify'): TransportUnderTe
     service: (credential) => ask('/table/service', credential),
     userGuarded: (credential) => ask('/table/user-guarded', credential),
   };
+}
+
+/**
+ * HTTP-only rows: the session made current for one request never leaks into the next request
+ * on the same keep-alive connection (the context is entered on the connection's async chain).
+ */
+export function describeKeepAliveIsolation(platform: 'express' | 'fastify'): void {
+  describe(`keep-alive isolation on ${platform}`, () => {
+    let emulator: WorkOSEmulator;
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      emulator = await startSeededEmulator();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD }),
+        ],
+        controllers: [TableController],
+        providers: [UserFlagGuard],
+      }).compile();
+      app =
+        platform === 'express'
+          ? moduleRef.createNestApplication({ logger: false })
+          : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+              logger: false,
+            });
+      await app.listen(0, '127.0.0.1');
+    });
+    afterAll(async () => {
+      await app.close();
+      await emulator.close();
+    });
+
+    it('a request without a credential after one with it, on one connection, has no session', async () => {
+      const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+      const cookie = emulator.sealSession(session, COOKIE_PASSWORD);
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const sockets = new Set<unknown>();
+      const get = (headers: Record<string, string>) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const req = http.get(
+            { host: '127.0.0.1', port, path: '/table/service', agent, headers },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+            },
+          );
+          req.on('socket', (socket) => sockets.add(socket));
+          req.on('error', reject);
+        });
+      try {
+        for (let i = 0; i < 3; i++) {
+          expect(await get({ cookie: `wos-session=${cookie}` })).toEqual({
+            beta: true,
+            userId: ALICE,
+          });
+          expect(await get({})).toEqual({ beta: false, userId: null });
+        }
+        // One connection carried all six requests: the case the test is about happened.
+        expect(sockets.size).toBe(1);
+      } finally {
+        agent.destroy();
+      }
+    });
+  });
 }
