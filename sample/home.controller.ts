@@ -16,6 +16,25 @@ interface Membership {
   organizationName: string;
 }
 
+/**
+ * The client side of the live channel, as the README describes it: ask on connect, show
+ * refusals (`exception`), and on `authkit:reauthenticate` refresh over HTTP, then reconnect.
+ */
+const LIVE_SCRIPT = `<script src="/socket.io/socket.io.js"></script>
+<script>
+  const log = document.querySelector('[data-testid="live-log"]');
+  const show = (label, value) => { log.textContent = label + ' ' + JSON.stringify(value) + '\\n' + log.textContent; };
+  const socket = io('/live');
+  socket.on('connect', () => socket.emit('reports', {}, (answer) => show('reports', answer)));
+  socket.on('exception', (error) => show('refused', error));
+  socket.on('authkit:reauthenticate', async (event) => {
+    show('reauthenticate', event);
+    // Any request with the cookie refreshes the session (same organization), then reconnect.
+    const res = await fetch('/api/me', { credentials: 'same-origin' });
+    if (res.ok) socket.connect();
+  });
+</script>`;
+
 @Controller()
 export class HomeController {
   constructor(
@@ -117,6 +136,18 @@ ${
 <p>The same session checks work for <code>Authorization: Bearer &lt;access token&gt;</code>:
 <code>GET /api/me</code>, <code>GET /api/reports</code> (needs <code>beta</code>).
 ${this.demo ? 'The server printed a ready-to-run <code>curl</code> line with a token at startup.' : ''}</p>
+
+<h2>GraphQL</h2>
+<p><code>POST /graphql</code> with <code>{ viewer { userId featureFlags betaReports { title } } }</code>:
+<code>betaReports</code> and <code>reports</code> need <code>beta</code>; a refusal is an entry of
+<code>errors[]</code> with <code>extensions.code</code> and <code>extensions.reason</code>.</p>
+
+<h2>Live channel (socket.io)</h2>
+<p>A socket on <code>/live</code>, authenticated with this page's cookie; its <code>reports</code>
+message needs <code>beta</code>. When your token expires or a flag changes, the server says
+<code>authkit:reauthenticate</code> and disconnects; this page refreshes over HTTP and reconnects.</p>
+<pre data-testid="live-log"></pre>
+${LIVE_SCRIPT}
 ${this.demoBox()}`;
   }
 

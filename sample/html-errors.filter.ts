@@ -17,7 +17,9 @@ interface Failure {
 export class HtmlErrorsFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  catch(exception: HttpException, host: ArgumentsHost): void {
+  catch(exception: HttpException, host: ArgumentsHost): HttpException | void {
+    // GraphQL and WebSocket errors keep their own shapes.
+    if (host.getType() !== 'http') return exception;
     const adapter = this.adapterHost.httpAdapter;
     const http = host.switchToHttp();
     const req = http.getRequest<{ method: string; headers: Record<string, string | undefined> }>();

@@ -8,7 +8,7 @@ export function esc(value: unknown): string {
     .replaceAll("'", '&#39;');
 }
 
-/** The sample's page frame: plain HTML, no client-side code. */
+/** The sample's page frame: plain HTML (the home page adds one small script for its socket). */
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">

@@ -15,6 +15,9 @@ if (sample.demo) {
     `Flags admin page: ${flagsUrl}`,
     'Try the JSON API with a Bearer token (Alice in Acme, valid 1 hour):',
     `  curl -H 'Authorization: Bearer ${token.accessToken}' ${sample.url}api/me`,
+    'And GraphQL:',
+    `  curl -H 'Authorization: Bearer ${token.accessToken}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"query":"{ viewer { userId featureFlags betaReports { title } } }"}' ${sample.url}graphql`,
   );
 } else {
   lines.push('Using WorkOS with WORKOS_API_KEY / WORKOS_CLIENT_ID from the environment.');

@@ -1,3 +1,4 @@
+import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { startSample, type RunningSample } from '../../sample/bootstrap.js';
 import { ACME, GLOBEX } from '../../sample/demo-seed.js';
@@ -96,5 +97,76 @@ describe('sample app in demo mode', () => {
     const hosted = await fetch(url);
     expect(hosted.status).toBe(200);
     expect(await hosted.text()).toContain('alice@example.com');
+  });
+
+  it('GraphQL: the guarded field and query answer for beta, refuse in the GraphQL idiom without it', async () => {
+    const query = {
+      query: '{ viewer { userId featureFlags betaReports { title } } reports { id } }',
+    };
+    const allowed = await request(server())
+      .post('/graphql')
+      .set('Cookie', await cookieFor(ACME))
+      .send(query);
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toEqual({
+      data: {
+        viewer: { userId: ALICE, featureFlags: ['beta'], betaReports: [{ title: 'Q3 revenue' }] },
+        reports: [{ id: 1 }],
+      },
+    });
+    const denied = await request(server())
+      .post('/graphql')
+      .set('Cookie', await cookieFor(GLOBEX))
+      .send({ query: '{ reports { id } }' });
+    expect(denied.body.errors[0].extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'FLAG_DISABLED',
+    });
+    const anonymous = await request(server())
+      .post('/graphql')
+      .send({ query: '{ viewer { userId } }' });
+    expect(anonymous.body.errors[0].extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'NO_SESSION',
+    });
+  });
+
+  describe('live channel (socket.io)', () => {
+    const sockets: Socket[] = [];
+    afterEach(() => {
+      for (const socket of sockets.splice(0)) socket.disconnect();
+    });
+    const connect = (cookie?: string) => {
+      const socket = io(`${sample.url}live`, {
+        transports: ['websocket'],
+        extraHeaders: cookie ? { cookie } : {},
+        reconnection: false,
+      });
+      sockets.push(socket);
+      return socket;
+    };
+
+    it('answers a signed-in socket with beta', async () => {
+      const socket = connect(await cookieFor(ACME));
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      const answer = await socket.timeout(5000).emitWithAck('reports', {});
+      expect(answer).toMatchObject({ organizationId: ACME, reports: [{ id: 1 }] });
+    });
+
+    it('refuses a socket without beta with the reason, as an exception event', async () => {
+      const socket = connect(await cookieFor(GLOBEX));
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      const refusal = new Promise((resolve) => socket.once('exception', resolve));
+      socket.emit('reports', {});
+      expect(await refusal).toMatchObject({ reason: 'FLAG_DISABLED', statusCode: 403 });
+    });
+
+    it('tells an anonymous socket to re-authenticate, then disconnects it', async () => {
+      const socket = connect();
+      const told = new Promise((resolve) => socket.once('authkit:reauthenticate', resolve));
+      const gone = new Promise((resolve) => socket.once('disconnect', resolve));
+      expect(await told).toMatchObject({ reason: 'NO_SESSION', code: 4401 });
+      expect(await gone).toBe('io server disconnect');
+    });
   });
 });
