@@ -20,7 +20,7 @@ export function page(title: string, body: string): string {
   body { font: 15px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }
   h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
   code, pre { background: #f3f3f5; border-radius: 4px; padding: 0 .25rem; }
-  pre { padding: .6rem; overflow-x: auto; }
+  pre { padding: .6rem; white-space: pre-wrap; word-break: break-all; }
   .flag { display: inline-block; background: #e6f4ea; color: #137333; border-radius: 1rem; padding: 0 .6rem; margin-right: .3rem; }
   .muted { color: #6e6e73; } .box { border: 1px solid #ddd; border-radius: 6px; padding: .8rem 1rem; }
   form { display: inline; } button { font: inherit; cursor: pointer; }

@@ -47,6 +47,10 @@ describe('the sample in a real browser', () => {
     expect(await testId('user-email').textContent()).toBe('alice@example.com');
     expect(await testId('org-name').textContent()).toBe('Acme Corp');
     expect(await testId('token-flags').textContent()).toBe('beta');
+    // The page's socket.io channel connected with the cookie and got its beta-gated answer.
+    await page
+      .locator('[data-testid="live-log"]', { hasText: `"organizationId":"${ACME}"` })
+      .waitFor();
 
     mkdirSync(SCREENSHOTS, { recursive: true });
     const file = join(SCREENSHOTS, 'signed-in.png');
@@ -66,6 +70,7 @@ describe('the sample in a real browser', () => {
     await page.waitForURL(sample.url);
     expect(await testId('org-name').textContent()).toBe('Globex');
     expect(await testId('token-flags').textContent()).toBe('none');
+    await page.locator('[data-testid="live-log"]', { hasText: 'FLAG_DISABLED' }).waitFor();
 
     const denied = await page.goto(`${sample.url}reports`);
     expect(denied?.status()).toBe(403);
