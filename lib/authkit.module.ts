@@ -1,5 +1,5 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
@@ -18,6 +18,7 @@ import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
 import { SessionContextGuard } from './session/session-context.guard.js';
+import { runFirstAmongGlobalGuards } from './session/session-context.order.js';
 import { ConnectionSessions } from './session/connection-sessions.js';
 import { loadTransportErrors } from './context/transport-errors.js';
 import { SessionRefresher } from './session/session.refresher.js';
@@ -64,8 +65,7 @@ import { SessionService } from './session/session.service.js';
     FlagAudit,
     AuthKitGuard,
     ConnectionSessions,
-    // First of the global guards: the session is resolved (and made current) before the rest.
-    { provide: APP_GUARD, useClass: SessionContextGuard },
+    SessionContextGuard,
   ],
   // The guards are instantiated in the modules that use them: their dependencies go out too.
   exports: [
@@ -84,6 +84,13 @@ import { SessionService } from './session/session.service.js';
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit {
+  constructor(moduleRef: ModuleRef, contextGuard: SessionContextGuard) {
+    super();
+    // The first of all global guards, yours included: the session is resolved (and made
+    // current) before any of them runs.
+    runFirstAmongGlobalGuards(moduleRef, contextGuard);
+  }
+
   /** WebSocket and rpc refusals need those packages' exception classes, when installed. */
   async onModuleInit(): Promise<void> {
     await loadTransportErrors();

@@ -1,4 +1,14 @@
-import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import http, { type Server } from 'node:http';
@@ -168,6 +178,74 @@ export function describeKeepAliveIsolation(platform: 'express' | 'fastify'): voi
         expect(sockets.size).toBe(1);
       } finally {
         agent.destroy();
+      }
+    });
+  });
+}
+
+/** A user's global guard, registered in their root module (so Nest runs it before ours). */
+@Injectable()
+class UserGlobalGuard implements CanActivate {
+  readonly seen: Array<{ path: string; beta: boolean; userId: string | null }> = [];
+  constructor(
+    private readonly flags: FlagService,
+    private readonly sessions: SessionService,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const { url } = context.switchToHttp().getRequest<{ url: string }>();
+    this.seen.push({
+      path: url,
+      beta: this.flags.isEnabled('beta'),
+      userId: this.sessions.current()?.userId ?? null,
+    });
+    return true;
+  }
+}
+
+/**
+ * Nest runs `APP_GUARD`s in module order, root first: a user's global guard in the root module
+ * still sees the session, because ours is put ahead of every global guard.
+ */
+export function describeUserGlobalGuard(platform: 'express' | 'fastify'): void {
+  describe(`a user's global guard in the root module on ${platform}`, () => {
+    it('sees the session through FlagService and SessionService', async () => {
+      const emulator = await startSeededEmulator();
+      @Module({
+        imports: [
+          AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD }),
+        ],
+        controllers: [TableController],
+        providers: [
+          UserFlagGuard,
+          UserGlobalGuard,
+          { provide: APP_GUARD, useExisting: UserGlobalGuard },
+        ],
+      })
+      class RootModule {}
+      const app =
+        platform === 'express'
+          ? await NestFactory.create(RootModule, { logger: false })
+          : await NestFactory.create<NestFastifyApplication>(RootModule, new FastifyAdapter(), {
+              logger: false,
+            });
+      try {
+        await app.init();
+        if (platform === 'fastify') {
+          await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+        }
+        const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+        const cookie = `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
+        const server = app.getHttpServer() as Server;
+        await request(server).get('/table/service').set('Cookie', cookie).expect(200);
+        await request(server).get('/table/service').expect(200);
+        expect(app.get(UserGlobalGuard).seen).toEqual([
+          { path: '/table/service', beta: true, userId: ALICE },
+          { path: '/table/service', beta: false, userId: null },
+        ]);
+      } finally {
+        await app.close();
+        await emulator.close();
       }
     });
   });
