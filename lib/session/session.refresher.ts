@@ -85,14 +85,24 @@ export class SessionRefresher {
       );
     }
     const startedAt = now;
-    const outcome = this.exchangeOnce(key, previous, organizationId, startedAt).then((result) => {
-      this.inFlight.delete(key);
-      // A dead token stays dead: remember that too, so its other requests do not ask again.
-      if (result.ok || result.terminal) {
-        this.remember(key, result, result.ok ? result.startedAt : startedAt, Date.now());
-      }
-      return result;
-    });
+    const outcome = this.exchangeOnce(key, previous, organizationId, startedAt).then(
+      (result) => {
+        this.inFlight.delete(key);
+        // A dead token stays dead: remember that too, so its other requests do not ask again.
+        if (result.ok || result.terminal) {
+          this.remember(key, result, result.ok ? result.startedAt : startedAt, Date.now());
+        }
+        return result;
+      },
+      (error: unknown): RefreshOutcome => {
+        // Never stuck, never a rejection: the next request tries again.
+        this.inFlight.delete(key);
+        this.logger.error(
+          `refresh failed unexpectedly: ${error instanceof Error ? error.message.slice(0, 120) : 'error'}`,
+        );
+        return { ok: false, terminal: false, detail: 'unexpected refresh error' };
+      },
+    );
     this.inFlight.set(key, { startedAt, outcome });
     return outcome;
   }
@@ -173,9 +183,14 @@ export class SessionRefresher {
   }
 
   private fromStored(stored: string): RefreshOutcome {
-    const value = JSON.parse(stored) as
+    let value:
       | { ok: true; sealed: string; startedAt: number }
       | { ok: false; terminal: boolean; detail: string };
+    try {
+      value = JSON.parse(stored) as typeof value;
+    } catch {
+      return { ok: false, terminal: false, detail: 'unusable shared refresh result' };
+    }
     if (!value.ok) return value;
     const opened = unseal(value.sealed, this.config.cookiePassword);
     const data = opened.ok ? (opened.data as SealedSessionData) : undefined;
@@ -240,6 +255,16 @@ export function sessionFromAuthentication(
 ):
   | { ok: true; data: SealedSessionData; sealed: string; claims: AccessTokenClaims }
   | { ok: false; detail: string } {
+  // An answer without tokens (a proxy's, a broken deploy's) is a transient failure, not a crash.
+  if (
+    typeof response !== 'object' ||
+    response === null ||
+    typeof response.accessToken !== 'string' ||
+    typeof response.refreshToken !== 'string' ||
+    response.refreshToken.length === 0
+  ) {
+    return { ok: false, detail: 'answer without tokens' };
+  }
   const check = checkClaims(
     Buffer.from(response.accessToken.split('.')[1] ?? '', 'base64url'),
     config.issuers,

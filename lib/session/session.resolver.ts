@@ -62,7 +62,10 @@ export class SessionResolver {
   entry(carrier: AuthKitCarrier): SessionEntry {
     let entry = sessionEntries.get(carrier.key);
     if (!entry) {
-      const created: SessionEntry = { carrier, promise: this.resolveUncached(carrier) };
+      const created: SessionEntry = {
+        carrier,
+        promise: this.resolveUncached(carrier).catch((error: unknown) => this.unexpected(error)),
+      };
       created.promise.then((resolution) => this.settled(created, resolution));
       sessionEntries.set(carrier.key, created);
       entry = created;
@@ -75,6 +78,14 @@ export class SessionResolver {
     const entry = this.entry(carrier);
     entry.promise = Promise.resolve(resolution);
     entry.resolution = resolution;
+  }
+
+  /** A bug or an odd upstream answer must not reach the client as a 500 or crash the process. */
+  private unexpected(error: unknown): SessionResolution {
+    this.logger.error(
+      `session resolution failed unexpectedly: ${error instanceof Error ? error.message.slice(0, 120) : 'error'}`,
+    );
+    return unavailable('REFRESH_UNAVAILABLE', 'session could not be resolved now', 'cookie');
   }
 
   private settled(entry: SessionEntry, resolution: SessionResolution): void {

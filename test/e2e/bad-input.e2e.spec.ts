@@ -253,6 +253,28 @@ describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s',
     expect(emulator.calls.refresh).toBe(before);
   });
 
+  it('28: WorkOS answers a refresh 200 without tokens → 503, cookie kept, nothing stuck', async () => {
+    const session = await emulator.createSession({
+      userId: ALICE,
+      organizationId: ORG_B,
+      accessTokenExpiresIn: -120,
+    });
+    const cookie = `wos-session=${emulator.sealSession(session, COOKIE_PASSWORD)}`;
+    emulator.fault('authenticate', { status: 200, body: { user: { id: ALICE } }, times: 1 });
+    const before = emulator.calls.refresh;
+    const broken = await request(t.server).get('/flags/beta').set('Cookie', cookie);
+    expect(broken.status).toBe(503);
+    expect(broken.body).toMatchObject({ reason: 'REFRESH_UNAVAILABLE' });
+    expect(setCookies(broken)).toEqual([]);
+    // WorkOS is healthy again: the same cookie refreshes (the in-flight entry was cleared).
+    const healed = await request(t.server).get('/flags/beta').set('Cookie', cookie);
+    expect(healed.status).toBe(200);
+    // The broken exchange and the healthy one: no retry storm in between.
+    expect(emulator.calls.refresh - before).toBe(2);
+    // Unguarded routes were never poisoned either.
+    expect((await request(t.server).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+
   it('24: no token, refresh token, sealed cookie or Authorization value in any log line', () => {
     const log = t.logger.lines.join('\n');
     expect(log).not.toMatch(/Fe26\.2/);
