@@ -2,8 +2,11 @@ import { CapturingLogger } from '../../e2e/support/app.fixture.js';
 import { describeBehaviourTable, ORG_B, startWorld } from '../support/behaviour-table.js';
 import { UserFlagGuard } from '../support/user-flag.guard.js';
 import { connect, startWsApp, tableGateway, wsTransport } from '../support/ws-app.js';
+import { describeConnectionLifetime, describeGlobalGuard } from '../support/ws-lifetime.js';
 
 describeBehaviourTable(wsTransport('ws'));
+describeConnectionLifetime('ws');
+describeGlobalGuard('ws');
 
 describe('ws: a gateway that never hands the upgrade request over', () => {
   it('its guards cannot see the cookie: refused NO_SESSION, and one warning names the fix', async () => {
