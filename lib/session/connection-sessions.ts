@@ -86,7 +86,9 @@ export class ConnectionSessions implements OnModuleDestroy {
     else if (isWebSocket(connection)) connection.once('close', forget);
 
     const { maxClaimAge } = this.config;
-    const expiresAt = session.claims.exp * 1000;
+    // The verifier (so HTTP too) accepts the token until then: closing earlier would send the
+    // client to refresh a cookie HTTP still takes as is, and back to a socket closed at once.
+    const expiresAt = (session.claims.exp + this.config.clockToleranceSeconds) * 1000;
     const agedAt = maxClaimAge === undefined ? Infinity : freshAt + maxClaimAge * 1000;
     const at = Math.min(expiresAt, agedAt);
     const reason: AuthKitReason = at === expiresAt ? 'EXPIRED_JWT' : 'STALE_CLAIMS';

@@ -92,6 +92,11 @@ function cookieOf(world: World, session: { accessToken: string; refreshToken: st
   } as const;
 }
 
+function expOf(accessToken: string): number {
+  const payload = accessToken.split('.')[1] ?? '';
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number }).exp;
+}
+
 export function describeConnectionLifetime(kind: WsKind): void {
   describe(`connection lifetime on ${kind}`, () => {
     let world: World;
@@ -137,6 +142,34 @@ export function describeConnectionLifetime(kind: WsKind): void {
       expect(reauth).toMatchObject({ reason: 'EXPIRED_JWT', code: 4401 });
       expectClose(kind, closed, 4401, 'EXPIRED_JWT');
       expect(world.emulator.calls.refresh).toBe(before);
+    });
+
+    it('a token that expires while open: answered until exp + tolerance, then EXPIRED_JWT and 4401; HTTP refreshes it, the new cookie reconnects', async () => {
+      const session = await world.emulator.createSession({
+        userId: ALICE,
+        organizationId: ORG_B,
+        accessTokenExpiresIn: 1,
+      });
+      const exp = expOf(session.accessToken);
+      const cookie = cookieOf(world, session);
+      const client = clients.connect(cookie);
+      expect(await client.ask('whoami')).toEqual({ ok: true, data: { userId: ALICE } });
+      const refreshes = world.emulator.calls.refresh;
+
+      const { reauth, closed } = await endOf(client);
+      expect(reauth).toMatchObject({ reason: 'EXPIRED_JWT', code: 4401 });
+      expectClose(kind, closed, 4401, 'EXPIRED_JWT');
+      // Not before HTTP stops accepting the token too: then a page load refreshes it.
+      expect(closed.at).toBeGreaterThanOrEqual((exp + TOLERANCE) * 1000);
+      expect(world.emulator.calls.refresh).toBe(refreshes);
+
+      const res = await http().get('/life/whoami').set('Cookie', `wos-session=${cookie.value}`);
+      expect(res.status).toBe(200);
+      const renewed = sessionCookieFrom(res);
+      expect(renewed).toBeTruthy();
+      expect(world.emulator.calls.refresh).toBe(refreshes + 1);
+      const again = clients.connect({ kind: 'cookie', value: renewed ?? '' });
+      expect(await again.ask('whoami')).toEqual({ ok: true, data: { userId: ALICE } });
     });
 
     it("SessionService.signOut() over HTTP: that session's sockets get SESSION_ENDED and 4401, others stay", async () => {
