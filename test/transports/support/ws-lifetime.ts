@@ -274,6 +274,23 @@ export function describeConnectionLifetime(kind: WsKind): void {
         expect(await fresh.ask('beta')).toEqual({ ok: true, data: { userId: ALICE } });
         expect(await fresh.ask('whoami')).toEqual({ ok: true, data: { userId: ALICE } });
       });
+
+      it('a connection opened after a flag change with an older token: refused STALE_CLAIMS at its handshake', async () => {
+        const old = await world.emulator.createSession({
+          userId: ALICE,
+          organizationId: ORG_B,
+          issuedSecondsAgo: 5,
+        });
+        changed.app.get(FlagService).invalidate('test');
+        for (const credential of [
+          cookieOf(world, old),
+          { kind: 'bearer', value: old.accessToken } as const,
+        ]) {
+          const { reauth, closed } = await refusedAtHandshake(pool.connect(credential));
+          expect(reauth).toMatchObject({ reason: 'STALE_CLAIMS', code: 4401 });
+          expectClose(kind, closed, 4401, 'STALE_CLAIMS');
+        }
+      });
     });
   });
 }
