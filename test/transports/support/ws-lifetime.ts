@@ -383,5 +383,15 @@ export function describeGlobalGuard(kind: WsKind): void {
       const still = clients.connect(cookie);
       expect(await still.ask('me')).toEqual({ ok: true, data: { userId: ALICE } });
     });
+
+    // Last: the flag change makes every token of this second stale in this app.
+    it('without authenticateConnection, its first message ties the connection to its session: a flag change ends it', async () => {
+      const client = clients.connect(await world.cookie(ORG_B));
+      expect(await client.ask('me')).toEqual({ ok: true, data: { userId: ALICE } });
+      server.app.get(FlagService).invalidate('test');
+      const { reauth, closed } = await endOf(client);
+      expect(reauth).toMatchObject({ reason: 'STALE_CLAIMS', code: 4401 });
+      expectClose(kind, closed, 4401, 'STALE_CLAIMS');
+    });
   });
 }
