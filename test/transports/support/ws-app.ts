@@ -13,6 +13,7 @@ import {
   type LoggerService,
   type Type,
 } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
@@ -149,8 +150,9 @@ export async function startWsApp(
     imports?: DynamicModule[];
     options?: Partial<AuthKitModuleOptions> & AuthKitModuleExtras;
     /**
-     * `ws` only: wrap the adapter with `withUpgradeRequests` (guards read the handshake with no
-     * `handleConnection`). Default true.
+     * Wrap the adapter with `withUpgradeRequests` (default true): on `ws` guards then read the
+     * handshake with no `handleConnection`; on socket.io it must change nothing. Otherwise the
+     * plain adapter (Nest's default one on socket.io).
      */
     upgradeRequests?: boolean;
     logger?: LoggerService | false;
@@ -169,11 +171,12 @@ export async function startWsApp(
     providers: [parts.gateway, ...(parts.providers ?? [])],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: parts.logger ?? false });
-  if (kind === 'ws') {
-    const adapter = new WsAdapter(app);
+  if (parts.upgradeRequests !== false) {
     app.useWebSocketAdapter(
-      parts.upgradeRequests === false ? adapter : withUpgradeRequests(adapter),
+      withUpgradeRequests(kind === 'ws' ? new WsAdapter(app) : new IoAdapter(app)),
     );
+  } else if (kind === 'ws') {
+    app.useWebSocketAdapter(new WsAdapter(app));
   }
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -265,11 +268,7 @@ function ioClient(url: string, credential: Credential): TestClient {
       });
     },
     async close() {
-      if (socket.connected) {
-        socket.disconnect();
-      } else {
-        socket.close();
-      }
+      socket.disconnect();
     },
   };
 }
