@@ -15,6 +15,7 @@ export {
   type AuthKitStatus,
 } from './context/authkit.exception.js';
 export type { AuthKitCarrier, AuthKitTransport, HttpRequestLike } from './context/carrier.js';
+export { withUpgradeRequests } from './context/upgrade-requests.js';
 export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
 export { FlagGuard } from './flags/flag.guard.js';
 export { FlagService, type FlagExplanation } from './flags/flag.service.js';

@@ -9,7 +9,8 @@ export type AuthKitTransport = 'http' | 'graphql' | 'ws' | 'rpc';
  */
 export interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
-  socket?: { encrypted?: boolean } | null;
+  // `object &`: a plain net.Socket (no `encrypted`) must fit too, so IncomingMessage does.
+  socket?: (object & { encrypted?: boolean }) | null;
   url?: string;
 }
 

@@ -45,6 +45,18 @@ export abstract class AuthKitGuardBase implements CanActivate {
    */
   protected getRequestResponse(context: ExecutionContext): AuthKitCarrier {
     const carrier = carrierOf(context);
+    // A real upgrade request always has headers: none means a `ws` socket's was never handed
+    // over, and every message would look signed out.
+    if (carrier?.transport === 'ws' && Object.keys(carrier.req.headers).length === 0) {
+      if (!warned.has('ws-request')) {
+        warned.add('ws-request');
+        this.logger.warn(
+          "a `ws` socket's upgrade request was never handed over, so its credential cannot be " +
+            'read: use app.useWebSocketAdapter(withUpgradeRequests(new WsAdapter(app))), or ' +
+            'call sessions.authenticateConnection(client, request) from handleConnection',
+        );
+      }
+    }
     if (carrier) return carrier;
     const type = context.getType<AuthKitTransport>();
     if (!warned.has(type)) {

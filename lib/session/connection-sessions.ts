@@ -55,7 +55,7 @@ export class ConnectionSessions implements OnModuleDestroy {
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
-    watermark: ClaimsWatermark,
+    private readonly watermark: ClaimsWatermark,
   ) {
     this.stopWatching = watermark.onMove((at) => {
       for (const [connection, tracked] of this.open) {
@@ -79,6 +79,12 @@ export class ConnectionSessions implements OnModuleDestroy {
   /** Starts watching a connection whose session just resolved (once per connection). */
   track(connection: object, session: AuthKitSession, freshAt: number): void {
     if (this.open.has(connection)) return;
+    // Opened after a flag change with an older token: ended as one open at the change would be,
+    // or a reconnect with the same cookie would stay stale until its token expires.
+    if (freshAt < this.watermark.value) {
+      this.end(connection, 'STALE_CLAIMS', 'claims changed since the token was issued');
+      return;
+    }
     const tracked: Tracked = { session, freshAt };
     this.open.set(connection, tracked);
     const forget = () => this.forget(connection);
@@ -86,7 +92,9 @@ export class ConnectionSessions implements OnModuleDestroy {
     else if (isWebSocket(connection)) connection.once('close', forget);
 
     const { maxClaimAge } = this.config;
-    const expiresAt = session.claims.exp * 1000;
+    // The verifier (so HTTP too) accepts the token until then: closing earlier would send the
+    // client to refresh a cookie HTTP still takes as is, and back to a socket closed at once.
+    const expiresAt = (session.claims.exp + this.config.clockToleranceSeconds) * 1000;
     const agedAt = maxClaimAge === undefined ? Infinity : freshAt + maxClaimAge * 1000;
     const at = Math.min(expiresAt, agedAt);
     const reason: AuthKitReason = at === expiresAt ? 'EXPIRED_JWT' : 'STALE_CLAIMS';

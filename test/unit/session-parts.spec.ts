@@ -1,3 +1,5 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { checkClaims } from '../../lib/session/access-token.verifier.js';
 import { findCookie, isPlainHttpLocalhost } from '../../lib/session/session.cookie.js';
 import { classifyRefreshError } from '../../lib/session/session.refresher.js';
@@ -57,6 +59,13 @@ describe('findCookie', () => {
     expect(
       isPlainHttpLocalhost({ headers: { host: 'localhost' }, socket: { encrypted: true } }),
     ).toBe(false);
+  });
+
+  it("takes node's own IncomingMessage, whose plain socket has no `encrypted` (types too)", () => {
+    // A WebSocket upgrade request, as handleConnection receives it.
+    const req = new IncomingMessage(new Socket());
+    req.headers = { host: 'localhost:3000' };
+    expect(isPlainHttpLocalhost(req)).toBe(true);
   });
 });
 

@@ -1,0 +1,7 @@
+import { describeBehaviourTable } from '../support/behaviour-table.js';
+import { wsTransport } from '../support/ws-app.js';
+import { describeConnectionLifetime, describeGlobalGuard } from '../support/ws-lifetime.js';
+
+describeBehaviourTable(wsTransport('socket.io'));
+describeConnectionLifetime('socket.io');
+describeGlobalGuard('socket.io');
