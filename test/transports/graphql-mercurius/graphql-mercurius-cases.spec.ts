@@ -1,0 +1,3 @@
+import { describeGraphQLCases } from '../support/graphql-cases.js';
+
+describeGraphQLCases('mercurius');
