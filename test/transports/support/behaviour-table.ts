@@ -11,7 +11,9 @@ export { ALICE, BOB, ORG_A, ORG_B } from '../../e2e/support/seed.js';
 export { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
 
 export type Credential =
-  { kind: 'none' } | { kind: 'cookie'; value: string } | { kind: 'bearer'; value: string };
+  | { kind: 'none' }
+  | { kind: 'cookie'; value: string }
+  | { kind: 'bearer'; value: string };
 
 /**
  * What a client saw, normalised across transports:
@@ -169,10 +171,7 @@ export function describeBehaviourTable(transport: TransportUnderTest): void {
         code: transport.codes.unauthenticated,
       });
       const bearer = refused(record(await transport.gated(tamper(await world.bearer(ORG_B)))));
-      expect(bearer).toMatchObject({
-        reason: 'INVALID_JWT',
-        code: transport.codes.unauthenticated,
-      });
+      expect(bearer).toMatchObject({ reason: 'INVALID_JWT', code: transport.codes.unauthenticated });
       expect(world.emulator.calls.refresh).toBe(before);
     });
 
