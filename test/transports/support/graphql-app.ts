@@ -1,5 +1,11 @@
 import type { ApolloDriverConfig } from '@nestjs/apollo';
-import { UseGuards, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import {
+  UseGuards,
+  type INestApplication,
+  type LoggerService,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -106,6 +112,8 @@ export interface GraphQLAppOptions {
   authkit?: Partial<AuthKitModuleOptions> & AuthKitModuleExtras;
   /** Apollo only: `subscriptions` (graphql-ws), built with the app's SessionService. */
   subscriptions?: (sessions: SessionService) => ApolloDriverConfig['subscriptions'];
+  /** Nest's logger (default: none). */
+  logger?: LoggerService;
 }
 
 export interface GraphQLApp {
@@ -158,12 +166,11 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
       ...(options.providers ?? []),
     ],
   }).compile();
+  const logger = options.logger ?? false;
   const app =
     driver === 'apollo'
-      ? moduleRef.createNestApplication({ logger: false })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-          logger: false,
-        });
+      ? moduleRef.createNestApplication({ logger })
+      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Server;
   const { port } = server.address() as AddressInfo;

@@ -1,13 +1,23 @@
 /**
  * GraphQL-only behaviour, the same on every driver: guarded field resolvers resolve the session
  * once, FlagService and the param decorators work inside field resolvers, WorkOS outages answer
- * SERVICE_UNAVAILABLE, and `globalGuard` in an app that mixes REST and GraphQL.
+ * SERVICE_UNAVAILABLE, `globalGuard` in an app that mixes REST and GraphQL, and a user's
+ * exception filter for AuthKitException.
  */
 import { jest } from '@jest/globals';
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { Field, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Catch, Controller, Get, UseFilters, UseGuards, type ArgumentsHost } from '@nestjs/common';
+import {
+  Field,
+  ObjectType,
+  Query,
+  ResolveField,
+  Resolver,
+  type GqlExceptionFilter,
+} from '@nestjs/graphql';
+import { GraphQLError } from 'graphql';
 import request from 'supertest';
 import {
+  AuthKitException,
   CurrentSession,
   CurrentUser,
   FlagService,
@@ -33,6 +43,7 @@ import {
   type GraphQLApp,
   type GraphQLDriverName,
 } from './graphql-app.js';
+import { CapturingLogger } from '../../e2e/support/app.fixture.js';
 import { UserFlagGuard } from './user-flag.guard.js';
 
 /** How many guarded field resolvers the panel has. */
@@ -112,6 +123,40 @@ for (const name of panelFields) {
   ResolveField(() => String, { name, nullable: true })(PanelResolver.prototype, name, descriptor);
 }
 
+/** A user's filter that reshapes every AuthKit refusal into the app's own error vocabulary. */
+@Catch(AuthKitException)
+class AppErrorFilter implements GqlExceptionFilter {
+  catch(exception: AuthKitException, _host: ArgumentsHost): GraphQLError {
+    return new GraphQLError(`refused: ${exception.reason}`, {
+      extensions: {
+        code: `APP_${exception.reason}`,
+        status: exception.getStatus(),
+        body: exception.getResponse(),
+      },
+    });
+  }
+}
+
+@Resolver()
+@UseFilters(AppErrorFilter)
+class FilteredResolver {
+  @Query(() => String, { nullable: true })
+  @RequireFlag('beta')
+  filtered(): string {
+    return 'ok';
+  }
+}
+
+/** A non-null root field: its refusal leaves `data` null. */
+@Resolver()
+class StrictResolver {
+  @Query(() => String)
+  @RequireFlag('beta')
+  strict(): string {
+    return 'ok';
+  }
+}
+
 /** `globalGuard: true`: every route needs a session, `@Public()` opts out. */
 @Resolver()
 class PrivateResolver {
@@ -153,7 +198,7 @@ export function describeGraphQLCases(driver: GraphQLDriverName): void {
       app = await startGraphQLApp({
         driver,
         emulator: world.emulator,
-        resolvers: [PanelResolver],
+        resolvers: [PanelResolver, FilteredResolver, StrictResolver],
       });
     });
     afterEach(() => {
@@ -261,6 +306,60 @@ export function describeGraphQLCases(driver: GraphQLDriverName): void {
       expect(back.errors).toBeUndefined();
       expect(back.data?.gated).toEqual({ userId: ALICE, organizationId: ORG_B });
       expect(back.setCookie).toBeTruthy();
+    });
+
+    it('a user exception filter for AuthKitException reshapes the GraphQL refusal', async () => {
+      const none = await send(app, '{ filtered }', { kind: 'none' });
+      expect(none.errors?.[0]).toMatchObject({
+        message: 'refused: NO_SESSION',
+        extensions: {
+          code: 'APP_NO_SESSION',
+          status: 401,
+          // The HTTP body, as the same filter would see it on a REST route.
+          body: { statusCode: 401, error: 'Unauthorized', reason: 'NO_SESSION' },
+        },
+      });
+      const off = await send(app, '{ filtered }', await world.cookie(ORG_A));
+      expect(off.errors?.[0]).toMatchObject({
+        message: 'refused: FLAG_DISABLED',
+        extensions: { code: 'APP_FLAG_DISABLED', status: 403 },
+      });
+      const on = await send(app, '{ filtered }', await world.cookie(ORG_B));
+      expect(on.data).toEqual({ filtered: 'ok' });
+    });
+
+    it('a refused non-null root field: data null, the same errors[]; Mercurius answers the HTTP status of the refusal', async () => {
+      const none = await send(app, '{ strict }', { kind: 'none' });
+      expect(none.data).toBeNull();
+      expect(none.errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'NO_SESSION',
+      });
+      // Mercurius' error formatter uses the error's `statusCode` when `data` is null; Apollo
+      // answers 200 (Nest's driver resets it once execution ran).
+      expect(none.status).toBe(driver === 'mercurius' ? 401 : 200);
+      const off = await send(app, '{ strict }', await world.cookie(ORG_A));
+      expect(off.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'FLAG_DISABLED',
+      });
+      expect(off.status).toBe(driver === 'mercurius' ? 403 : 200);
+    });
+
+    it("refusals are answers, not errors: Nest's exception handler logs nothing", async () => {
+      const logger = new CapturingLogger();
+      const logged = await startGraphQLApp({ driver, emulator: world.emulator, logger });
+      try {
+        await send(logged, '{ gated { userId } }', { kind: 'none' });
+        await send(logged, '{ gated { userId } }', await world.cookie(ORG_A));
+        const expired = await world.cookie(ORG_B, -120);
+        world.emulator.fault('authenticate', { status: 500 });
+        const down = await send(logged, '{ gated { userId } }', expired);
+        expect(down.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+        expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+      } finally {
+        await logged.close();
+      }
     });
   });
 
