@@ -112,6 +112,8 @@ export interface GraphQLAppOptions {
   authkit?: Partial<AuthKitModuleOptions> & AuthKitModuleExtras;
   /** Apollo only: `subscriptions` (graphql-ws), built with the app's SessionService. */
   subscriptions?: (sessions: SessionService) => ApolloDriverConfig['subscriptions'];
+  /** Mercurius only: more driver options (e.g. `subscription`). */
+  mercurius?: Omit<MercuriusDriverConfig, 'driver'>;
   /** Nest's logger (default: none). */
   logger?: LoggerService;
 }
@@ -148,6 +150,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
           autoSchemaFile: true,
           graphiql: false,
           fieldResolverEnhancers: ['guards'],
+          ...options.mercurius,
         });
   const moduleRef = await Test.createTestingModule({
     imports: [
