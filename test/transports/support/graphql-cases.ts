@@ -15,6 +15,8 @@ import {
   type GqlExceptionFilter,
 } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
   AuthKitException,
@@ -346,6 +348,53 @@ export function describeGraphQLCases(driver: GraphQLDriverName): void {
         reason: 'FLAG_DISABLED',
       });
       expect(off.status).toBe(driver === 'mercurius' ? 403 : 200);
+    });
+
+    it('a request without a credential after one with it, on one keep-alive connection, has no session', async () => {
+      const cookie = await world.cookie(ORG_B);
+      const { port } = app.server.address() as AddressInfo;
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const sockets = new Set<unknown>();
+      const query = '{ service { beta userId } panel { viewer { userId beta current } } }';
+      const post = (headers: Record<string, string>) =>
+        new Promise<unknown>((resolve, reject) => {
+          const req = http.request(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/graphql',
+              method: 'POST',
+              agent,
+              headers: { 'content-type': 'application/json', ...headers },
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => resolve((JSON.parse(body) as { data: unknown }).data));
+            },
+          );
+          req.on('socket', (socket) => sockets.add(socket));
+          req.on('error', reject);
+          req.end(JSON.stringify({ query }));
+        });
+      try {
+        for (let i = 0; i < 3; i++) {
+          expect(
+            await post({ cookie: `wos-session=${cookie.kind === 'cookie' ? cookie.value : ''}` }),
+          ).toEqual({
+            service: { beta: true, userId: ALICE },
+            panel: { viewer: { userId: ALICE, beta: true, current: ALICE } },
+          });
+          expect(await post({})).toEqual({
+            service: { beta: false, userId: null },
+            panel: { viewer: { userId: null, beta: false, current: null } },
+          });
+        }
+        // One connection carried all six requests: the case the test is about happened.
+        expect(sockets.size).toBe(1);
+      } finally {
+        agent.destroy();
+      }
     });
 
     // Last: it reads everything logged while the cases above were refused.
