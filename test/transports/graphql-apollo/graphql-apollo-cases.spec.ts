@@ -1,3 +1,0 @@
-import { describeGraphQLCases } from '../support/graphql-cases.js';
-
-describeGraphQLCases('apollo');
