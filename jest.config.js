@@ -5,6 +5,12 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
+    // mercurius -> @fastify/static require()s content-disposition 3, which is ESM only: Node 20
+    // loads it natively, jest's CommonJS loader only below Node 24.9 once compiled to CommonJS.
+    '/@fastify/static/node_modules/content-disposition/.+\\.js$': [
+      '@swc/jest',
+      { module: { type: 'commonjs' } },
+    ],
     '^.+\\.ts$': [
       '@swc/jest',
       {
@@ -24,6 +30,9 @@ export default {
     '^nestjs-authkit/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-authkit/redis$': '<rootDir>/lib/redis/index.ts',
   },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)',
+  ],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   // The browser suite needs Chromium: `npm run test:browser` (CI installs it).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],

@@ -100,7 +100,9 @@ export function graphqlCarrier(ctx: Loose): AuthKitCarrier | undefined {
   }
   const req = isRequest(inner) ? inner : isRequest(ctx.request) ? ctx.request : undefined;
   if (!req) return undefined;
-  const res = (ctx.res ?? ctx.reply ?? (req as { res?: unknown }).res) as object | undefined;
+  // Mercurius gives subscriptions a stand-in `reply` ({ request }): a refresh there would spend
+  // the refresh token and fail to write the cookie.
+  const res = [ctx.res, ctx.reply, (req as { res?: unknown }).res].find(isResponse);
   return { transport: 'graphql', key: req, req, res };
 }
 
@@ -132,6 +134,13 @@ function isRequest(value: unknown): value is HttpRequestLike {
     typeof (value as { headers?: unknown }).headers === 'object' &&
     (value as { headers?: unknown }).headers !== null
   );
+}
+
+/** An Express or Node response, or a Fastify reply: something a cookie can be written on. */
+function isResponse(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { setHeader?: unknown; header?: unknown };
+  return typeof candidate.setHeader === 'function' || typeof candidate.header === 'function';
 }
 
 function isSubscription(value: Loose): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { AuthKitException } from './authkit.exception.js';
+import { AuthKitException } from './authkit.exception.js';
 import type { AuthKitTransport } from './carrier.js';
 
 type ErrorClass = new (error: string | object) => Error;
@@ -34,35 +34,52 @@ export function refusalBody(exception: AuthKitException): Record<string, unknown
 }
 
 /**
+ * A refusal in a GraphQL context. Still an AuthKitException, so `@Catch(AuthKitException)`
+ * filters see it and Nest does not log it as an unexpected error; graphql-js copies
+ * `extensions` onto the GraphQL error. The body it stores has no `statusCode`: Nest's Apollo
+ * driver rewrites exceptions whose body has one into its own codes (503 and 404 would become
+ * INTERNAL_SERVER_ERROR). `getResponse()` still returns the whole body.
+ */
+export class AuthKitGraphQLException extends AuthKitException {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(exception: AuthKitException) {
+    const { statusCode, ...body } = refusalBody(exception);
+    const { reason, detail, extra, headers } = exception;
+    super({ reason, status: exception.statusCode, detail, extra, headers, body });
+    // `error` and `message` are HTTP's; GraphQL has its own message field.
+    const rest = { ...body };
+    delete rest.error;
+    delete rest.message;
+    this.extensions = {
+      code: GRAPHQL_CODES[statusCode as number] ?? 'INTERNAL_SERVER_ERROR',
+      status: statusCode,
+      ...rest,
+    };
+  }
+
+  override getResponse(): Record<string, unknown> {
+    return { statusCode: this.statusCode, ...(super.getResponse() as object) };
+  }
+}
+
+/**
  * The error to throw for a refusal in each transport:
  * - `http`: the AuthKitException itself (status + JSON body);
- * - `graphql`: an error whose `extensions` are `{ code, reason, ...extra }` (graphql-js copies
- *   them onto the GraphQL error); not an HttpException, so Apollo keeps our code;
+ * - `graphql`: an AuthKitGraphQLException, whose `extensions` are `{ code, status, reason,
+ *   ...extra }` with `code` in Apollo's vocabulary;
  * - `ws`: a WsException with `{ status: 'error', statusCode, reason, message, ... }`, which Nest
  *   sends as the `exception` event (socket.io) or message (ws);
  * - `rpc`: an RpcException with the same object.
- * Each keeps the AuthKitException as its `cause`.
+ * The ws and rpc ones keep the AuthKitException as their `cause`.
  */
 export function transportError(transport: AuthKitTransport, exception: AuthKitException): Error {
   const body = refusalBody(exception);
   switch (transport) {
     case 'http':
       return exception;
-    case 'graphql': {
-      // `error` and `message` are HTTP's; GraphQL has its own message field.
-      const { statusCode, ...rest } = body;
-      delete rest.error;
-      delete rest.message;
-      const error = new Error(exception.detail, { cause: exception });
-      error.name = 'AuthKitGraphQLError';
-      return Object.assign(error, {
-        extensions: {
-          code: GRAPHQL_CODES[statusCode as number] ?? 'INTERNAL_SERVER_ERROR',
-          status: statusCode,
-          ...rest,
-        },
-      });
-    }
+    case 'graphql':
+      return new AuthKitGraphQLException(exception);
     case 'ws':
     case 'rpc': {
       const Class = loaded[transport];
