@@ -1,4 +1,4 @@
-import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
   UseGuards,
   type INestApplication,
@@ -30,7 +30,6 @@ import {
   type Outcome,
   type TransportUnderTest,
 } from './behaviour-table.js';
-import { ExpressApolloDriver } from './express-apollo.driver.js';
 import { UserFlagGuard } from './user-flag.guard.js';
 
 export type GraphQLDriverName = 'apollo' | 'mercurius';
@@ -136,7 +135,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
   const graphql =
     driver === 'apollo'
       ? GraphQLModule.forRootAsync<ApolloDriverConfig>({
-          driver: ExpressApolloDriver,
+          driver: ApolloDriver,
           inject: [SessionService],
           useFactory: (sessions: SessionService) => ({
             autoSchemaFile: true,
