@@ -17,6 +17,7 @@ import { LiveFlags } from './flags/live-flags.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
+import { FieldResolverGuardsCheck } from './session/field-resolver-guards.check.js';
 import { SessionContextGuard } from './session/session-context.guard.js';
 import { runFirstAmongGlobalGuards } from './session/session-context.order.js';
 import { ConnectionSessions } from './session/connection-sessions.js';
@@ -66,6 +67,7 @@ import { SessionService } from './session/session.service.js';
     AuthKitGuard,
     ConnectionSessions,
     SessionContextGuard,
+    FieldResolverGuardsCheck,
   ],
   // The guards are instantiated in the modules that use them: their dependencies go out too.
   exports: [

@@ -115,6 +115,8 @@ export interface GraphQLAppOptions {
   mercurius?: Omit<MercuriusDriverConfig, 'driver'>;
   /** Nest's logger (default: none). */
   logger?: LoggerService;
+  /** `fieldResolverEnhancers: ['guards']` (default true). */
+  fieldGuards?: boolean;
 }
 
 export interface GraphQLApp {
@@ -140,7 +142,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
           useFactory: (sessions: SessionService) => ({
             autoSchemaFile: true,
             graphiql: false,
-            fieldResolverEnhancers: ['guards'],
+            fieldResolverEnhancers: options.fieldGuards === false ? [] : ['guards'],
             ...(options.subscriptions ? { subscriptions: options.subscriptions(sessions) } : {}),
           }),
         })
@@ -148,7 +150,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
           driver: MercuriusDriver,
           autoSchemaFile: true,
           graphiql: false,
-          fieldResolverEnhancers: ['guards'],
+          fieldResolverEnhancers: options.fieldGuards === false ? [] : ['guards'],
           ...options.mercurius,
         });
   const moduleRef = await Test.createTestingModule({

@@ -403,6 +403,26 @@ export function describeGraphQLCases(driver: GraphQLDriverName): void {
     });
   });
 
+  describe(`graphql (${driver}): guarded fields Nest would not guard`, () => {
+    it("boot fails, naming the fields and the fix, without fieldResolverEnhancers: ['guards']", async () => {
+      const world = await startWorld();
+      try {
+        await expect(
+          startGraphQLApp({
+            driver,
+            emulator: world.emulator,
+            resolvers: [PanelResolver],
+            fieldGuards: false,
+          }),
+        ).rejects.toThrow(
+          /PanelResolver\.f1, .*@ResolveField.*fieldResolverEnhancers: \['guards'\]/,
+        );
+      } finally {
+        await world.emulator.close();
+      }
+    });
+  });
+
   describe(`graphql (${driver}): globalGuard in an app with REST and GraphQL`, () => {
     let world: World;
     let app: GraphQLApp;
