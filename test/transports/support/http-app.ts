@@ -62,6 +62,29 @@ class TableController {
   }
 }
 
+/** The table's app on Express or Fastify, initialised (not listening). */
+async function createTableApp(
+  platform: 'express' | 'fastify',
+  emulator: WorkOSEmulator,
+): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD })],
+    controllers: [TableController],
+    providers: [UserFlagGuard],
+  }).compile();
+  const app =
+    platform === 'express'
+      ? moduleRef.createNestApplication({ logger: false })
+      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+          logger: false,
+        });
+  await app.init();
+  if (platform === 'fastify') {
+    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  }
+  return app;
+}
+
 /** The behaviour table over plain HTTP, on Express or Fastify. */
 export function httpTransport(platform: 'express' | 'fastify'): TransportUnderTest {
   let app: INestApplication;
@@ -90,23 +113,7 @@ export function httpTransport(platform: 'express' | 'fastify'): TransportUnderTe
     refreshes: true,
     codes: { unauthenticated: 401, forbidden: 403, guardDenied: 403 },
     async start(emulator: WorkOSEmulator) {
-      const moduleRef = await Test.createTestingModule({
-        imports: [
-          AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD }),
-        ],
-        controllers: [TableController],
-        providers: [UserFlagGuard],
-      }).compile();
-      app =
-        platform === 'express'
-          ? moduleRef.createNestApplication({ logger: false })
-          : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-              logger: false,
-            });
-      await app.init();
-      if (platform === 'fastify') {
-        await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-      }
+      app = await createTableApp(platform, emulator);
       server = app.getHttpServer() as Server;
     },
     stop: () => app.close(),
@@ -127,19 +134,7 @@ export function describeKeepAliveIsolation(platform: 'express' | 'fastify'): voi
 
     beforeAll(async () => {
       emulator = await startSeededEmulator();
-      const moduleRef = await Test.createTestingModule({
-        imports: [
-          AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD }),
-        ],
-        controllers: [TableController],
-        providers: [UserFlagGuard],
-      }).compile();
-      app =
-        platform === 'express'
-          ? moduleRef.createNestApplication({ logger: false })
-          : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-              logger: false,
-            });
+      app = await createTableApp(platform, emulator);
       await app.listen(0, '127.0.0.1');
     });
     afterAll(async () => {
