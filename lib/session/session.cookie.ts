@@ -48,10 +48,22 @@ export class SessionCookie {
 
   writeOther(req: HttpRequestLike, res: object, name: string, value: string, maxAge: number): void {
     this.adapterHost.httpAdapter.setCookie(res, name, value, { ...this.attributes(req), maxAge });
+    this.neverShared(res);
   }
 
   clearOther(req: HttpRequestLike, res: object, name: string): void {
     this.adapterHost.httpAdapter.clearCookie(res, name, this.attributes(req));
+    this.neverShared(res);
+  }
+
+  /** No shared cache may store a response that carries one user's session for another. */
+  private neverShared(res: object): void {
+    const adapter = this.adapterHost.httpAdapter;
+    adapter.setHeader(res, 'Cache-Control', 'private, no-store');
+    const vary = adapter.getHeader(res, 'Vary') as string | string[] | number | undefined;
+    if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(String(vary ?? ''))) {
+      adapter.appendHeader(res, 'Vary', 'Cookie');
+    }
   }
 
   private attributes(req: HttpRequestLike): CookieSerializeOptions {

@@ -170,6 +170,29 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       expect(line).not.toMatch(/; Secure/i); // plain http on 127.0.0.1
     });
 
+    it('34: a response that sets or clears the session cookie is private, no-store, Vary: Cookie', async () => {
+      const refreshed = await get('/me', await cookieFor(ALICE, ORG_B, -120));
+      expect(sessionCookieFrom(refreshed)).toBeDefined();
+      const session = await emulator.createSession({
+        userId: ALICE,
+        organizationId: ORG_B,
+        accessTokenExpiresIn: -120,
+      });
+      await workos.userManagement.authenticateWithRefreshToken({
+        clientId: emulator.clientId,
+        refreshToken: session.refreshToken,
+      });
+      const cleared = await get('/flags/beta', emulator.sealSession(session, COOKIE_PASSWORD));
+      expect(sessionCookieFrom(cleared)).toBe('');
+      for (const res of [refreshed, cleared]) {
+        expect(res.headers['cache-control']).toBe('private, no-store');
+        expect(String(res.headers.vary).split(/\s*,\s*/)).toContain('Cookie');
+      }
+      // A response that does not touch the cookie is left to the app.
+      const untouched = await get('/me', await cookieFor(ALICE, ORG_B));
+      expect(untouched.headers['cache-control']).toBeUndefined();
+    });
+
     it('marks the cookie Secure on any host but plain-http localhost', async () => {
       const res = await get('/me', await cookieFor(ALICE, ORG_B, -120)).set(
         'Host',
