@@ -5,3 +5,8 @@ export const WORKOS_CLIENT = Symbol.for('nestjs-authkit:workos-client');
 export const DEFAULT_COOKIE_NAME = 'wos-session';
 /** Browsers cap a cookie at 4096 bytes; anything larger is not ours, so it is never unsealed. */
 export const MAX_CREDENTIAL_BYTES = 4096;
+/**
+ * A Bearer token is capped by the header limit instead (Node's default is 16 KiB for all
+ * headers): a token with many permissions is genuine, and still bounded before any parsing.
+ */
+export const MAX_BEARER_BYTES = 16 * 1024;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, errors, type JWSHeaderParameters } from 'jose';
 import { KeyObject, verify as verifySignature } from 'node:crypto';
-import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
+import { AUTHKIT_CONFIG, MAX_BEARER_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import type { AccessTokenClaims } from './session.types.js';
 
@@ -44,7 +44,7 @@ export class AccessTokenVerifier {
   }
 
   async verify(token: string, nowSeconds = Date.now() / 1000): Promise<TokenCheck> {
-    if (token.length > MAX_CREDENTIAL_BYTES) return invalid('token too large');
+    if (token.length > MAX_BEARER_BYTES) return invalid('token too large');
     const segments = token.split('.');
     if (segments.length !== 3 || !segments.every((segment) => B64URL.test(segment))) {
       return invalid('not a compact JWS');

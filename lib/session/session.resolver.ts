@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
+import { AUTHKIT_CONFIG, MAX_BEARER_BYTES, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
@@ -178,8 +178,7 @@ export class SessionResolver {
   }
 
   private async fromBearer(authorization: string): Promise<SessionResolution> {
-    const token =
-      authorization.length <= MAX_CREDENTIAL_BYTES + 10 && BEARER.exec(authorization)?.[1];
+    const token = authorization.length <= MAX_BEARER_BYTES + 10 && BEARER.exec(authorization)?.[1];
     if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
     const key = this.cache.keyOf(token);
     const cached = this.cache.get(key, Date.now() / 1000);

@@ -220,15 +220,27 @@ describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s',
       .set('Cookie', `wos-session=${'A'.repeat(5 * 1024)}`);
     expect(big.status).toBe(401);
     expect(big.body).toMatchObject({ reason: 'INVALID_SESSION', message: 'cookie too large' });
+    // Bearer tokens may be as large as the header limit (16 KiB in Node): refused as garbage.
     const bigBearer = await bearer(
-      'a'.repeat(2000) + '.' + 'b'.repeat(2000) + '.' + 'c'.repeat(1200),
+      'a'.repeat(7000) + '.' + 'b'.repeat(7000) + '.' + 'c'.repeat(1200),
     );
     expect(bigBearer.status).toBe(401);
+    expect(bigBearer.body).toMatchObject({ reason: 'INVALID_JWT' });
     const huge = await request(t.server)
       .get('/flags/beta')
       .set('Cookie', `wos-session=${'A'.repeat(1024 * 1024)}`)
       .catch((error: Error) => ({ status: 0, error }));
     expect([0, 431]).toContain(huge.status); // Node refuses it (431) or drops the connection
+  });
+
+  it('35: a genuine Bearer token of 5–14 KiB (many permissions) is accepted', async () => {
+    for (const count of [120, 300]) {
+      const permissions = Array.from({ length: count }, (_, i) => `reports:resource-${i}:read`);
+      const token = await emulator.signAccessToken(claims({ permissions }));
+      expect(token.length).toBeGreaterThan(4096);
+      const res = await bearer(token);
+      expect([token.length, res.status]).toEqual([token.length, 200]);
+    }
   });
 
   it('16/17: flipped seal bytes, other password → INVALID_SESSION, no refresh', async () => {
