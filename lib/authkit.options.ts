@@ -16,7 +16,11 @@ export interface AuthKitModuleOptions {
   /** Default `wos-session`, the name authkit-nextjs uses, so both can share one cookie. */
   cookieName?: string;
   cookieDomain?: string;
-  /** Default: Secure everywhere except plain-http localhost. */
+  /**
+   * Decided here, never from request headers (behind a TLS proxy the Host header says
+   * `127.0.0.1`).
+   * @default true, unless `redirectUri` is a plain-http URL (local development)
+   */
   cookieSecure?: boolean;
   cookieSameSite?: 'lax' | 'strict' | 'none';
   /** Cookie lifetime in seconds; default 400 days (the refresh token decides the real end). */
@@ -88,7 +92,7 @@ export interface AuthKitModuleOptions {
 export interface AuthKitCookieConfig {
   name: string;
   domain?: string;
-  secure?: boolean;
+  secure: boolean;
   sameSite: 'lax' | 'strict' | 'none';
   maxAge: number;
 }
@@ -173,8 +177,12 @@ export function resolveAuthKitConfig(
   ) {
     problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
   }
-  if (options.cookieSameSite === 'none' && options.cookieSecure === false) {
-    problems.push('cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false.');
+  const cookieSecure =
+    options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
+  if (options.cookieSameSite === 'none' && !cookieSecure) {
+    problems.push(
+      'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
+    );
   }
   if (problems.length > 0 || !clientId || !apiKey || !cookiePassword) {
     throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
@@ -194,7 +202,7 @@ export function resolveAuthKitConfig(
     cookie: {
       name: options.cookieName ?? DEFAULT_COOKIE_NAME,
       domain: options.cookieDomain,
-      secure: options.cookieSecure,
+      secure: cookieSecure,
       sameSite: options.cookieSameSite ?? 'lax',
       maxAge: options.cookieMaxAge ?? DEFAULT_COOKIE_MAX_AGE,
     },

@@ -24,13 +24,13 @@ export function createAuthController(prefix: string): Type<unknown> {
     ) {}
 
     @Get('login')
-    login(@Req() req: HttpRequestLike, @Res() res: object, @Query() query: Params): void {
-      this.redirect(res, 302, this.auth.signInUrl(req, res, query, 'sign-in'));
+    login(@Res() res: object, @Query() query: Params): void {
+      this.redirect(res, 302, this.auth.signInUrl(res, query, 'sign-in'));
     }
 
     @Get('signup')
-    signup(@Req() req: HttpRequestLike, @Res() res: object, @Query() query: Params): void {
-      this.redirect(res, 302, this.auth.signInUrl(req, res, query, 'sign-up'));
+    signup(@Res() res: object, @Query() query: Params): void {
+      this.redirect(res, 302, this.auth.signInUrl(res, query, 'sign-up'));
     }
 
     @Get('callback')

@@ -74,21 +74,10 @@ export class AuthService {
   }
 
   /** Starts a sign-in: sets the state cookie and returns WorkOS's authorization URL. */
-  signInUrl(
-    req: HttpRequestLike,
-    res: object,
-    query: SignInQuery,
-    screenHint: 'sign-in' | 'sign-up',
-  ): string {
+  signInUrl(res: object, query: SignInQuery, screenHint: 'sign-in' | 'sign-up'): string {
     const returnTo = safeReturnTo(query.returnTo, this.origin);
     const started = startSignIn(returnTo, this.config.cookiePassword);
-    this.cookie.writeOther(
-      req,
-      res,
-      SIGN_IN_STATE_COOKIE,
-      started.cookie,
-      SIGN_IN_STATE_TTL_SECONDS,
-    );
+    this.cookie.writeOther(res, SIGN_IN_STATE_COOKIE, started.cookie, SIGN_IN_STATE_TTL_SECONDS);
     return this.workos.userManagement.getAuthorizationUrl({
       provider: 'authkit',
       clientId: this.config.clientId,
@@ -109,7 +98,7 @@ export class AuthService {
     query: CallbackQuery,
   ): Promise<CallbackOutcome> {
     const stateCookie = this.cookie.readOther(req, SIGN_IN_STATE_COOKIE);
-    if (stateCookie !== undefined) this.cookie.clearOther(req, res, SIGN_IN_STATE_COOKIE);
+    if (stateCookie !== undefined) this.cookie.clearOther(res, SIGN_IN_STATE_COOKIE);
 
     const state = checkSignInState(query.state, stateCookie, this.config.cookiePassword);
     if (!state.ok) return this.refuse(req, state.reason, 400, state.detail);
@@ -159,8 +148,8 @@ export class AuthService {
     }
     const { sealed, claims } = session;
     if (!fitsInCookie(sealed)) {
-      this.cookie.write(req, res, sealed); // logs the size and the fix
-      this.cookie.clear(req, res);
+      this.cookie.write(res, sealed); // logs the size and the fix
+      this.cookie.clear(res);
       return this.refuse(req, 'SESSION_TOO_LARGE', 500, 'the session does not fit in a cookie');
     }
 
@@ -182,7 +171,7 @@ export class AuthService {
         return this.refuse(req, 'ON_SUCCESS_FAILED', 500, 'the app refused the sign-in', error);
       }
     }
-    this.cookie.write(req, res, sealed);
+    this.cookie.write(res, sealed);
     this.logger.debug({
       event: 'sign-in',
       user: response.user.id,
@@ -205,7 +194,7 @@ export class AuthService {
     if (crossSite) return forbidden(crossSite);
     const returnTo = this.config.signOutReturnTo ?? safeReturnTo(body.returnTo, this.origin);
     const sessionId = await this.resolver.cookieSessionId(req);
-    if (this.cookie.read(req) !== undefined) this.cookie.clear(req, res);
+    if (this.cookie.read(req) !== undefined) this.cookie.clear(res);
     if (sessionId) this.connections.endSession(sessionId);
     const redirectTo = sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo })

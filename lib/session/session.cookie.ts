@@ -5,8 +5,6 @@ import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { header, type HttpRequestLike } from '../context/carrier.js';
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** Reads and writes the session cookie, on Express and Fastify alike (Nest's adapter cookies). */
 @Injectable()
 export class SessionCookie {
@@ -26,7 +24,7 @@ export class SessionCookie {
     return findCookie(header(req, 'cookie'), this.config.cookie.name);
   }
 
-  write(req: HttpRequestLike, res: object, sealed: string): void {
+  write(res: object, sealed: string): void {
     if (!fitsInCookie(sealed)) {
       // Browsers drop such a cookie without a word; say it loudly instead.
       this.logger.error(
@@ -34,11 +32,11 @@ export class SessionCookie {
           'cookie limit: the browser will drop it. Trim roles/permissions/entitlements on the token.',
       );
     }
-    this.writeOther(req, res, this.name, sealed, this.config.cookie.maxAge);
+    this.writeOther(res, this.name, sealed, this.config.cookie.maxAge);
   }
 
-  clear(req: HttpRequestLike, res: object): void {
-    this.clearOther(req, res, this.name);
+  clear(res: object): void {
+    this.clearOther(res, this.name);
   }
 
   /** Another cookie of ours (the sign-in state), read and written with the same attributes. */
@@ -46,13 +44,13 @@ export class SessionCookie {
     return findCookie(header(req, 'cookie'), name);
   }
 
-  writeOther(req: HttpRequestLike, res: object, name: string, value: string, maxAge: number): void {
-    this.adapterHost.httpAdapter.setCookie(res, name, value, { ...this.attributes(req), maxAge });
+  writeOther(res: object, name: string, value: string, maxAge: number): void {
+    this.adapterHost.httpAdapter.setCookie(res, name, value, { ...this.attributes(), maxAge });
     this.neverShared(res);
   }
 
-  clearOther(req: HttpRequestLike, res: object, name: string): void {
-    this.adapterHost.httpAdapter.clearCookie(res, name, this.attributes(req));
+  clearOther(res: object, name: string): void {
+    this.adapterHost.httpAdapter.clearCookie(res, name, this.attributes());
     this.neverShared(res);
   }
 
@@ -66,13 +64,14 @@ export class SessionCookie {
     }
   }
 
-  private attributes(req: HttpRequestLike): CookieSerializeOptions {
+  /** Decided by configuration at boot, never by request headers (a proxy's Host lies). */
+  private attributes(): CookieSerializeOptions {
     const { domain, secure, sameSite } = this.config.cookie;
     return {
       path: '/',
       httpOnly: true,
       sameSite,
-      secure: secure ?? !isPlainHttpLocalhost(req),
+      secure,
       ...(domain ? { domain } : {}),
     };
   }
@@ -111,12 +110,4 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-/** Browsers drop Secure cookies sent over plain http except on localhost; dev servers need them. */
-export function isPlainHttpLocalhost(req: HttpRequestLike): boolean {
-  if (req.socket?.encrypted) return false;
-  if (header(req, 'x-forwarded-proto')?.toLowerCase().startsWith('https')) return false;
-  const host = (header(req, 'host') ?? '').toLowerCase().replace(/:\d+$/, '');
-  return LOCAL_HOSTS.has(host) || host.endsWith('.localhost');
 }

@@ -279,10 +279,10 @@ export class SessionResolver {
   }
 
   private applyRefresh(carrier: AuthKitCarrier, outcome: RefreshOutcome): SessionResolution {
-    const { req, res } = carrier;
+    const { res } = carrier;
     if (!res) return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
     if (outcome.ok) {
-      this.cookie.write(req, res, outcome.sealed);
+      this.cookie.write(res, outcome.sealed);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
       this.freshSince.set(session, outcome.startedAt);
       this.cache.set(this.cache.keyOf(outcome.sealed), session);
@@ -290,7 +290,7 @@ export class SessionResolver {
     }
     if (outcome.terminal) {
       // The refresh token is dead: the cookie can never work again.
-      this.cookie.clear(req, res);
+      this.cookie.clear(res);
       return fail('REFRESH_FAILED', outcome.detail, 'cookie');
     }
     // WorkOS could not be reached: keep the cookie, the next request tries again.

@@ -150,7 +150,7 @@ export class SessionService {
       ? resolution.session.sessionId
       : await this.resolver.cookieSessionId(carrier.req);
     if (carrier.res && this.cookie.read(carrier.req) !== undefined) {
-      this.cookie.clear(carrier.req, carrier.res);
+      this.cookie.clear(carrier.res);
     }
     if (!sessionId) return undefined;
     this.connections.endSession(sessionId);

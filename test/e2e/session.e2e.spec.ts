@@ -167,7 +167,7 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       expect(line).toMatch(/; HttpOnly/i);
       expect(line).toMatch(/; SameSite=Lax/i);
       expect(line).toMatch(/; Path=\//i);
-      expect(line).not.toMatch(/; Secure/i); // plain http on 127.0.0.1
+      expect(line).toMatch(/; Secure/i); // the default, even on plain http
     });
 
     it('34: a response that sets or clears the session cookie is private, no-store, Vary: Cookie', async () => {
@@ -193,12 +193,41 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       expect(untouched.headers['cache-control']).toBeUndefined();
     });
 
-    it('marks the cookie Secure on any host but plain-http localhost', async () => {
-      const res = await get('/me', await cookieFor(ALICE, ORG_B, -120)).set(
-        'Host',
-        'app.example.com',
-      );
-      expect(setCookies(res).find((c) => c.startsWith('wos-session='))).toMatch(/; Secure/i);
+    it('30: Secure comes from configuration, never from the Host header', async () => {
+      const secureOf = async (app: TestApp, path: string, name: string, host: string) => {
+        // A proxy's own host and scheme claims must change nothing either way.
+        const res = await request(app.server)
+          .get(path)
+          .set('Host', host)
+          .set('X-Forwarded-Proto', host.startsWith('127.') ? 'http' : 'https')
+          .set('Cookie', `wos-session=${await cookieFor(ALICE, ORG_B, -120)}`);
+        const line = setCookies(res).find((c) => c.startsWith(`${name}=`));
+        expect(line).toBeDefined();
+        return /; Secure/i.test(line!);
+      };
+      // What a TLS proxy forwarding to http://127.0.0.1:3000 sends by default.
+      expect(await secureOf(t, '/me', 'wos-session', '127.0.0.1:3000')).toBe(true);
+      const https = await startApp(platform, emulator, {
+        redirectUri: 'https://app.example.com/auth/callback',
+        routes: true,
+      });
+      const http = await startApp(platform, emulator, {
+        redirectUri: 'http://localhost:3000/auth/callback',
+        routes: true,
+      });
+      const off = await startApp(platform, emulator, { cookieSecure: false });
+      try {
+        expect(await secureOf(https, '/me', 'wos-session', '127.0.0.1:3000')).toBe(true);
+        expect(await secureOf(https, '/auth/login', 'wos-auth-state', '127.0.0.1:3000')).toBe(true);
+        // Local development on plain http: not Secure, whatever the headers say.
+        expect(await secureOf(http, '/me', 'wos-session', 'app.example.com')).toBe(false);
+        expect(await secureOf(http, '/auth/login', 'wos-auth-state', 'app.example.com')).toBe(
+          false,
+        );
+        expect(await secureOf(off, '/me', 'wos-session', 'app.example.com')).toBe(false);
+      } finally {
+        await Promise.all([https.close(), http.close(), off.close()]);
+      }
     });
 
     it('is refreshed transparently on routes without guards', async () => {
