@@ -10,6 +10,9 @@ import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { storeKeys } from '../store/store.js';
 
+/** A peer clock this far ahead is worth a (single) warning. */
+const FUTURE_WARNING_MS = 5_000;
+
 export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate' | 'peer';
 
 interface Broadcast {
@@ -32,6 +35,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private at = 0;
   private readonly listeners = new Set<(at: number) => void>();
   private unsubscribe?: () => void;
+  private warnedFuture = false;
 
   constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {}
 
@@ -41,8 +45,12 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe = await store.subscribe(storeKeys.watermarkChannel(store), (message) => {
       try {
         const peer = JSON.parse(message) as Broadcast;
-        if (peer.from !== this.id && typeof peer.at === 'number') {
-          this.apply(peer.at, 'peer', `${peer.source}${peer.detail ? ` ${peer.detail}` : ''}`);
+        if (peer.from !== this.id && typeof peer.at === 'number' && Number.isFinite(peer.at)) {
+          this.apply(
+            this.clamp(peer.at),
+            'peer',
+            `${peer.source}${peer.detail ? ` ${peer.detail}` : ''}`,
+          );
         }
       } catch {
         // Not ours: ignore.
@@ -68,6 +76,23 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     store.publish(storeKeys.watermarkChannel(store), JSON.stringify(message)).catch(() => {
       this.logger.warn('flag change not broadcast: store unavailable');
     });
+  }
+
+  /**
+   * A peer's clock may run ahead: a change it dates in our future would make every session look
+   * stale until our clock caught up. It happened at the latest now, here.
+   */
+  private clamp(at: number): number {
+    const now = Date.now();
+    if (at <= now) return at;
+    if (at - now > FUTURE_WARNING_MS && !this.warnedFuture) {
+      this.warnedFuture = true;
+      this.logger.warn(
+        `a peer dated a flag change ${Math.round((at - now) / 1000)} s in the future: its clock ` +
+          'is off; its changes count as of when they arrive here',
+      );
+    }
+    return now;
   }
 
   onMove(listener: (at: number) => void): () => void {

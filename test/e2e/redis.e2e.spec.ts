@@ -173,6 +173,40 @@ describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on 
     emulator.setFlag('beta', { orgRule: 'some', organizations: [ORG_B] });
   });
 
+  it("29: a peer's watermark from the future is clamped to the local clock", async () => {
+    const watermark = apps[1]!.app.get(ClaimsWatermark);
+    const arrived = new Promise<void>((resolve) => {
+      const stop = watermark.onMove(() => {
+        stop();
+        resolve();
+      });
+    });
+    const sent = Date.now();
+    // An instance whose clock runs an hour fast announces a change.
+    await stores[0]!.publish(
+      `${stores[0]!.prefix}flags:watermark`,
+      JSON.stringify({ at: sent + 3_600_000, source: 'webhook', from: 'peer-with-a-fast-clock' }),
+    );
+    await arrived;
+    expect(watermark.value).toBeGreaterThanOrEqual(sent);
+    expect(watermark.value).toBeLessThanOrEqual(Date.now());
+    // A token issued after the change (2 s ahead, within the clock tolerance) is not stale.
+    const token = await emulator.signAccessToken({
+      iss: emulator.issuer,
+      sub: ALICE,
+      sid: 'session_01CLAMP',
+      org_id: ORG_B,
+      feature_flags: ['beta'],
+      iat: Math.floor(Date.now() / 1000) + 2,
+      exp: Math.floor(Date.now() / 1000) + 300,
+    });
+    const res = await request(apps[1]!.server)
+      .get('/flags/beta')
+      .set('Authorization', `Bearer ${token}`);
+    expect([res.status, res.body.reason]).toEqual([200, undefined]);
+    expect(apps[1]!.logger.lines.some((line) => line.includes('in the future'))).toBe(true);
+  });
+
   it('Redis stopped: no 5xx, sessions lost only to an upstream invalid_grant; back when it returns', async () => {
     await redis.stop();
     const before = { refresh: emulator.calls.refresh, invalidGrant: emulator.calls.invalidGrant };
