@@ -304,6 +304,15 @@ describe.each<Platform>(['express', 'fastify'])('auth routes on %s', (platform) 
       expect(sessionCookieFrom(res)).toBeUndefined();
     });
 
+    it('28: WorkOS answers the code exchange 200 without tokens: 503 SIGN_IN_UNAVAILABLE, no cookie', async () => {
+      const login = await startLogin();
+      emulator.fault('authenticate', { status: 200, body: { user: { id: ALICE } }, times: 1 });
+      const res = await callback({ code: codeFor(login), state: login.state }, login.stateCookie);
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ reason: 'SIGN_IN_UNAVAILABLE' });
+      expect(sessionCookieFrom(res)).toBeUndefined();
+    });
+
     it('onSuccess may redirect elsewhere on our origin (onboarding)', async () => {
       onSuccessMode = 'redirect';
       const login = await startLogin('?returnTo=/reports');
