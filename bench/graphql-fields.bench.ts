@@ -2,7 +2,7 @@
 // a query selecting N fields, each a @ResolveField under @RequireFlag('beta'), must resolve
 // the session once, so AuthKit's cost per query should stay flat in N. Apollo on Express;
 // the bare app has the same schema and enhancers without AuthKitModule.
-// Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16).
+// Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (16).
 import { fileURLToPath } from 'node:url';
 import { WorkOSEmulator } from '../lib/testing/index.js';
 import { startApp, type AppHandle } from './support/apps.js';
@@ -10,15 +10,18 @@ import {
   CONNECTIONS,
   ROUNDS,
   SLICE,
-  fixed,
-  fmt,
+  int,
+  machineLoad,
   measure,
   paired,
+  ratio,
+  table,
   type Row,
 } from './support/rows.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
-const NEW_LIB = fileURLToPath(new URL('../lib/index.js', import.meta.url));
+/** The build under test: this tree's lib/, or BENCH_LIB (another build's index.js, e.g. a patch). */
+const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const FIELD_COUNTS = [1, 10, 50] as const;
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
@@ -83,6 +86,7 @@ for (const n of FIELD_COUNTS) {
   }
 }
 
+const loadBefore = machineLoad();
 const calls0 = { ...emulator.calls };
 const stats = await measure(rows, VERBOSE ? console.log : undefined);
 const calls = Object.fromEntries(
@@ -97,42 +101,59 @@ await emulator.close();
 console.log(
   `node ${process.version}, Apollo (Express), app and load generator in separate processes, ` +
     `${CONNECTIONS} keep-alive connections, ${ROUNDS} interleaved rounds x ${SLICE.toFixed(1)} s ` +
-    'per row, medians',
+    'per row; medians (ratios, overheads: median of the per-round values)',
 );
+console.log(`machine: ${loadBefore} before, ${machineLoad()} after`);
 console.log(
   "query { report { f1 … fN } }, every field a @ResolveField under @RequireFlag('beta') " +
-    '(fieldResolverEnhancers: guards), valid session cookie',
+    '(fieldResolverEnhancers: guards), valid session cookie seen before',
 );
 console.log(
-  'overhead/query = 1e6/ours - 1e6/bare (from req/s); app cpu = app CPU time per query ' +
-    '(overhead: ours - bare)\n',
-);
-console.log(
-  'fields   bare req/s  ours req/s  ours/bare  overhead µs/q  app cpu µs/q bare  ours  overhead' +
-    '  ours p50 ms  ours p99 ms  failed',
+  'overhead/q: 1e6/ours - 1e6/bare req/s. cpu µs/q: app CPU time per query (overhead: ours - bare)\n',
 );
 const overhead = new Map<number, { wall: number; cpu: number }>();
-for (const n of FIELD_COUNTS) {
-  const b = stats[`bare${n}`];
-  const o = stats[`ours${n}`];
-  const wall = paired(o, b, (x, y) => 1e6 / x.rps - 1e6 / y.rps);
-  const cpu = paired(o, b, (x, y) => x.serverUsPerReq - y.serverUsPerReq);
-  overhead.set(n, { wall, cpu });
-  console.log(
-    `${String(n).padStart(6)} ${fmt(b.rps, 11)} ${fmt(o.rps, 11)} ` +
-      `${fixed(paired(o, b, (x, y) => x.rps / y.rps), 2, 9)}x ${fixed(wall, 1, 14)} ` +
-      `${fixed(b.serverUsPerReq, 1, 17)} ${fixed(o.serverUsPerReq, 1, 5)} ${fixed(cpu, 1, 9)} ` +
-      `${fixed(o.p50Ms, 2, 12)} ${fixed(o.p99Ms, 2, 12)} ` +
-      `${String(b.failures + o.failures).padStart(7)}`,
-  );
-}
+table(
+  [
+    'fields',
+    'bare req/s',
+    'ours req/s',
+    'ours/bare',
+    'overhead µs/q',
+    'bare cpu µs/q',
+    'ours cpu µs/q',
+    'cpu overhead µs/q',
+    'ours p50 ms',
+    'ours p99 ms',
+    'failed',
+  ],
+  FIELD_COUNTS.map((n) => {
+    const b = stats[`bare${n}`];
+    const o = stats[`ours${n}`];
+    const wall = paired(o, b, (x, y) => 1e6 / x.rps - 1e6 / y.rps);
+    const cpu = paired(o, b, (x, y) => x.serverUsPerReq - y.serverUsPerReq);
+    overhead.set(n, { wall, cpu });
+    return [
+      String(n),
+      int(b.rps),
+      int(o.rps),
+      ratio(paired(o, b, (x, y) => x.rps / y.rps)),
+      wall.toFixed(1),
+      b.serverUsPerReq.toFixed(1),
+      o.serverUsPerReq.toFixed(1),
+      cpu.toFixed(1),
+      o.p50Ms.toFixed(2),
+      o.p99Ms.toFixed(2),
+      String(b.failures + o.failures),
+    ];
+  }),
+);
 const first = overhead.get(FIELD_COUNTS[0]) ?? { wall: NaN, cpu: NaN };
 const last = overhead.get(fields) ?? { wall: NaN, cpu: NaN };
 const span = fields - FIELD_COUNTS[0];
 console.log(
   `\noverhead(${fields}) / overhead(${FIELD_COUNTS[0]}): ${(last.wall / first.wall).toFixed(2)} ` +
     `from req/s, ${(last.cpu / first.cpu).toFixed(2)} from app CPU ` +
-    `(flat = 1; one session resolution per field would make it ~${fields})`,
+    `(flat = 1; a session resolution per field would make it ~${fields})`,
 );
 console.log(
   `per extra guarded field: ${((last.wall - first.wall) / span).toFixed(2)} µs from req/s, ` +
@@ -143,7 +164,7 @@ const cores = (pick: (key: Key) => number) => {
   return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 };
 console.log(
-  `cores used per row: app ${cores((k) => stats[k].serverCores)}, load generator ` +
+  `cores used (row medians): app ${cores((k) => stats[k].serverCores)}, load generator ` +
     `${cores((k) => stats[k].loadCores)}`,
 );
 console.log(

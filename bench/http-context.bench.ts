@@ -1,7 +1,7 @@
 // What the context layer costs per HTTP request, measured from outside: each app in its own
 // process, the load generator in another. Express and Fastify; today's lib beside an old
 // commit's (BENCH_OLD_REF, default e133c3f: the per-route interceptor + AsyncLocalStorage.run).
-// Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16).
+// Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (16).
 import { fileURLToPath } from 'node:url';
 import { WorkOSEmulator } from '../lib/testing/index.js';
 import { startApp, type AppHandle, type AppSpec } from './support/apps.js';
@@ -10,16 +10,19 @@ import {
   CONNECTIONS,
   ROUNDS,
   SLICE,
-  fixed,
-  fmt,
+  int,
+  machineLoad,
   measure,
   paired,
+  ratio,
+  table,
   type Row,
   type RowStats,
 } from './support/rows.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
-const NEW_LIB = fileURLToPath(new URL('../lib/index.js', import.meta.url));
+/** The build under test: this tree's lib/, or BENCH_LIB (another build's index.js, e.g. a patch). */
+const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
 const emulator = await WorkOSEmulator.start({
@@ -94,12 +97,9 @@ async function platformRows(platform: 'express' | 'fastify') {
   return { stats: stats as Partial<Record<Key, RowStats>>, upstream };
 }
 
-const TITLE = {
-  express: 'Express',
-  fastify: 'Fastify',
-};
 const TARGET_FLAG = { express: 0.85, fastify: 0.7 };
 
+const loadBefore = machineLoad();
 const results = {
   express: await platformRows('express'),
   fastify: await platformRows('fastify'),
@@ -108,70 +108,86 @@ const results = {
 console.log(
   `node ${process.version}, app and load generator in separate processes, ` +
     `${CONNECTIONS} keep-alive connections, ${ROUNDS} interleaved rounds x ${SLICE.toFixed(1)} s ` +
-    'per row, medians (ratios: median of per-round ratios)',
+    'per row; medians (ratios: median of the per-round ratios)',
+);
+console.log(`machine: ${loadBefore} before, ${machineLoad()} after`);
+console.log(
+  'vs bare: req/s ratio. µs/req: app CPU time per request. cpu vs bare: bare µs/req / this µs/req',
 );
 console.log(
-  'vs bare = req/s ratio; cpu vs bare = bare app CPU per request / this app CPU per request',
+  `new: ${process.env.BENCH_LIB ?? "this tree's lib/"}; old: ` +
+    (old.ok ? `${old.commit} (interceptor + AsyncLocalStorage.run)` : 'not built'),
 );
 const oldLabel = old.ok ? `old ${old.commit}` : 'old (not built)';
 for (const platform of ['express', 'fastify'] as const) {
   const { stats, upstream } = results[platform];
-  const bareOf = (key: Key): RowStats | undefined =>
+  const baseOf = (key: Key): RowStats | undefined =>
     key === 'newNone' || key === 'oldNone' ? stats.bareNone : stats.bareCookie;
-  const cells = (key: Key, withLatency: boolean): string => {
+  const cells = (key: Key | undefined, latency: boolean): string[] => {
+    const row = key && stats[key];
+    const base = key && baseOf(key);
+    if (!row || !base) return latency ? ['', '', '', '', '', ''] : ['', '', '', ''];
+    const mark = row.failures ? ` (${row.failures} FAILED: ${row.firstError ?? 'non-2xx'})` : '';
+    return [
+      int(row.rps) + mark,
+      ratio(paired(row, base, (a, b) => a.rps / b.rps)),
+      ...(latency ? [row.p50Ms.toFixed(2), row.p99Ms.toFixed(2)] : []),
+      row.serverUsPerReq.toFixed(1),
+      ratio(paired(row, base, (a, b) => b.serverUsPerReq / a.serverUsPerReq)),
+    ];
+  };
+  const bare = (key: Key): string[] => {
     const row = stats[key];
-    const base = bareOf(key);
-    if (!row || !base) return '';
-    const ratio = paired(row, base, (a, b) => a.rps / b.rps);
-    const cpu = paired(row, base, (a, b) => b.serverUsPerReq / a.serverUsPerReq);
-    const latency = withLatency
-      ? `${fixed(row.p50Ms, 2, 7)} ${fixed(row.p99Ms, 2, 7)} `
-      : '';
-    const failed = row.failures ? `  <-- ${row.failures} failed: ${row.firstError ?? 'non-2xx'}` : '';
-    return (
-      `${fmt(row.rps)} ${fixed(ratio, 2, 7)}x ${latency}${fixed(row.serverUsPerReq, 1, 8)} ` +
-      `${fixed(cpu, 2, 7)}x${failed}`
-    );
+    if (!row) return [];
+    const mark = row.failures ? ` (${row.failures} FAILED)` : '';
+    const latency = [row.p50Ms.toFixed(2), row.p99Ms.toFixed(2)];
+    return [int(row.rps) + mark, '', ...latency, row.serverUsPerReq.toFixed(1)];
   };
-  const line = (label: string, key: Key, oldKey?: Key, target = '') => {
-    const oldCells = oldKey ? cells(oldKey, false) : '';
-    console.log(
-      `${label.padEnd(40)}${cells(key, true).padEnd(57)}${oldCells.padEnd(42)}${target}`,
-    );
-  };
-  const bareLine = (label: string, key: Key) => {
-    const row = stats[key];
-    if (!row) return;
-    console.log(
-      `${label.padEnd(40)}${fmt(row.rps)}         ${fixed(row.p50Ms, 2, 7)} ${fixed(row.p99Ms, 2, 7)} ` +
-        `${fixed(row.serverUsPerReq, 1, 8)}`,
-    );
-  };
-  console.log(`\n${TITLE[platform]}`);
-  console.log(
-    `${''.padEnd(40)}${'----------------- new (HEAD) -----------------'.padEnd(57)}` +
-      `${`------------ ${oldLabel} ------------`.padEnd(42)}`,
+  console.log(`\n${platform === 'express' ? 'Express' : 'Fastify'}`);
+  table(
+    [
+      'row',
+      'new req/s',
+      'vs bare',
+      'p50 ms',
+      'p99 ms',
+      'µs/req',
+      'cpu vs bare',
+      `${oldLabel} req/s`,
+      'vs bare',
+      'µs/req',
+      'cpu vs bare',
+      'target',
+    ],
+    [
+      ['(a) GET /none, no credential: bare app', ...bare('bareNone')],
+      [
+        '    same, app imports AuthKitModule',
+        ...cells('newNone', true),
+        ...cells(old.ok ? 'oldNone' : undefined, false),
+        '>= 0.95x',
+      ],
+      ['(b) GET /none + session cookie: bare app', ...bare('bareCookie')],
+      [
+        "    @RequireFlag('beta'), seen session",
+        ...cells('newFlag', true),
+        ...cells(old.ok ? 'oldFlag' : undefined, false),
+        `>= ${TARGET_FLAG[platform].toFixed(2)}x`,
+      ],
+      [
+        '(c) GET /none + seen session, AuthKit',
+        ...cells('newNoneCookie', true),
+        ...cells(old.ok ? 'oldNoneCookie' : undefined, false),
+        '',
+      ],
+    ],
   );
-  console.log(
-    `${'row'.padEnd(40)}${'   req/s  vs bare  p50 ms  p99 ms  µs/req  cpu vs bare'.padEnd(57)}` +
-      `${'   req/s  vs bare   µs/req  cpu vs bare'.padEnd(42)}target`,
-  );
-  bareLine('(a) GET /none, no credential: bare', 'bareNone');
-  line('    same route, AuthKitModule imported', 'newNone', 'oldNone', '>= 0.95x');
-  bareLine('(b) GET /none + session cookie: bare', 'bareCookie');
-  line(
-    "    @RequireFlag('beta'), seen session",
-    'newFlag',
-    'oldFlag',
-    `>= ${TARGET_FLAG[platform].toFixed(2)}x`,
-  );
-  line('(c) GET /none + seen cookie, AuthKit', 'newNoneCookie', 'oldNoneCookie');
   const all = Object.values(stats).filter((s): s is RowStats => s !== undefined);
   const cores = (pick: (s: RowStats) => number) =>
     `${Math.min(...all.map(pick)).toFixed(2)}–${Math.max(...all.map(pick)).toFixed(2)}`;
   console.log(
-    `cores used per row: app ${cores((s) => s.serverCores)}, load generator ` +
-      `${cores((s) => s.loadCores)}; upstream calls during timed rows: ` +
+    `cores used (row medians): app ${cores((s) => s.serverCores)}, load generator ` +
+      `${cores((s) => s.loadCores)}; upstream calls during the measured rows: ` +
       `authenticate ${upstream.authenticate}, refresh ${upstream.refresh}, jwks ${upstream.jwks}`,
   );
 }

@@ -47,9 +47,13 @@ function isMessage(value: unknown): value is ServerMessage {
 
 /** Starts one app process; resolves once it listens on loopback. */
 export function startApp(spec: AppSpec): Promise<AppHandle> {
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, SERVER, JSON.stringify(spec)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...NODE_ARGS, SERVER, JSON.stringify(spec)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   let pendingCpu: ((micros: number) => void) | undefined;
   return new Promise<AppHandle>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('app did not start in 60 s')), 60_000);

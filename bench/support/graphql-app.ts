@@ -4,7 +4,15 @@
 // bare app pays Nest's per-field enhancer cost too and only AuthKit's own cost differs.
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type Type } from '@nestjs/common';
-import { Field, GraphQLModule, ID, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import {
+  Field,
+  GraphQLModule,
+  ID,
+  ObjectType,
+  Query,
+  ResolveField,
+  Resolver,
+} from '@nestjs/graphql';
 import type { WithAuthKit } from './apps.js';
 
 export function graphqlModule(authkit: WithAuthKit | undefined, fields: number): Type {
@@ -32,7 +40,11 @@ export function graphqlModule(authkit: WithAuthKit | undefined, fields: number):
     const descriptor: PropertyDescriptor = { value: method, writable: true, configurable: true };
     const decorators: MethodDecorator[] = [ResolveField(() => String, { name })];
     if (authkit) decorators.push(authkit.lib.RequireFlag('beta'));
-    Object.defineProperty(proto, name, Reflect.decorate(decorators, proto, name, descriptor) ?? descriptor);
+    Object.defineProperty(
+      proto,
+      name,
+      Reflect.decorate(decorators, proto, name, descriptor) ?? descriptor,
+    );
   }
 
   @Module({

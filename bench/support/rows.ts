@@ -1,13 +1,15 @@
 // Rows measured from outside, interleaved (A B C, C B A, …) so the drift of a shared machine
 // hits every row alike; each row reports medians over the rounds.
+import { availableParallelism, loadavg } from 'node:os';
 import type { AppHandle } from './apps.js';
 import { runLoad, type LoadResult, type LoadSpec } from './load.js';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+// Many short rounds beat a few long ones when other work on the machine comes and goes.
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 /** Timed seconds of one row in one round: the row's BENCH_SECONDS split over the rounds. */
-export const SLICE = Math.max(0.5, SECONDS / ROUNDS);
+export const SLICE = Math.max(0.4, SECONDS / ROUNDS);
 
 export interface Row {
   app: AppHandle;
@@ -80,7 +82,7 @@ export async function measure<K extends string>(
   const rounds = new Map<K, Round[]>(keys.map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
-      const result = await once(rows[key], SLICE, 0.3);
+      const result = await once(rows[key], SLICE, 0.2);
       rounds.get(key)?.push(result);
       log(`  round ${r + 1}/${ROUNDS} ${key}: ${Math.round(result.rps)} req/s`);
     }
@@ -107,6 +109,24 @@ export function paired(a: RowStats, b: RowStats, fn: (a: Round, b: Round) => num
   return median(a.rounds.map((x, i) => fn(x, b.rounds[i] ?? x)));
 }
 
-export const fmt = (n: number, width = 8) => Math.round(n).toLocaleString('en-US').padStart(width);
-export const fixed = (n: number, digits: number, width: number) =>
-  n.toFixed(digits).padStart(width);
+export const int = (n: number) => Math.round(n).toLocaleString('en-US');
+export const ratio = (n: number) => `${n.toFixed(2)}x`;
+
+/** Prints rows under a header: the first column left-aligned, the others right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}
+
+/** The 1/5/15-minute load averages: other work on the machine skews every number. */
+export function machineLoad(): string {
+  return `load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')} on ${availableParallelism()} cores`;
+}
