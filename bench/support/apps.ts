@@ -31,7 +31,6 @@ export type ServerMessage = { type: 'ready'; port: number } | { type: 'cpu'; mic
 
 export interface AppHandle {
   url: string;
-  pid: number;
   /** The app process's CPU time so far (user + system), µs. */
   cpuMicros(): Promise<number>;
   close(): Promise<void>;
@@ -54,24 +53,32 @@ export function startApp(spec: AppSpec): Promise<AppHandle> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  let pendingCpu: ((micros: number) => void) | undefined;
+  let pendingCpu: { answer: (micros: number) => void; fail: (error: Error) => void } | undefined;
   return new Promise<AppHandle>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('app did not start in 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`app exited with ${code} before listening`)));
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error('app did not start in 60 s'));
+    }, 60_000);
+    child.once('exit', (code) => {
+      // Before listening this rejects the start; later, a question it will never answer.
+      const error = new Error(`app exited with ${code}`);
+      reject(error);
+      pendingCpu?.fail(error);
+    });
     child.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
       if (message.type === 'cpu') {
-        pendingCpu?.(message.micros);
+        pendingCpu?.answer(message.micros);
         pendingCpu = undefined;
         return;
       }
       clearTimeout(timer);
       resolve({
         url: `http://127.0.0.1:${message.port}`,
-        pid: child.pid ?? 0,
         cpuMicros: () =>
-          new Promise<number>((answer) => {
-            pendingCpu = answer;
+          new Promise<number>((answer, fail) => {
+            if (child.exitCode !== null) return fail(new Error('app is gone'));
+            pendingCpu = { answer, fail };
             child.send({ cpu: true });
           }),
         close: () =>
