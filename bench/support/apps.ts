@@ -31,6 +31,8 @@ export type ServerMessage = { type: 'ready'; port: number } | { type: 'cpu'; mic
 
 export interface AppHandle {
   url: string;
+  /** The app's process id (a wrapper's, such as valgrind's, when it runs under one). */
+  pid: number;
   /** The app process's CPU time so far (user + system), µs. */
   cpuMicros(): Promise<number>;
   close(): Promise<void>;
@@ -44,21 +46,27 @@ function isMessage(value: unknown): value is ServerMessage {
   return typeof value === 'object' && value !== null && 'type' in value;
 }
 
-/** Starts one app process; resolves once it listens on loopback. */
-export function startApp(spec: AppSpec): Promise<AppHandle> {
+/**
+ * Starts one app process; resolves once it listens on loopback. `wrapper` runs node under
+ * another program (e.g. `['valgrind', '--tool=callgrind']`), whose own output is dropped.
+ */
+export function startApp(
+  spec: AppSpec,
+  { wrapper = [], startSeconds = 60 }: { wrapper?: string[]; startSeconds?: number } = {},
+): Promise<AppHandle> {
+  const [command = process.execPath, ...wrapperArgs] = wrapper;
+  const args = [...NODE_ARGS, SERVER, JSON.stringify(spec)];
   const child: ChildProcess = spawn(
-    process.execPath,
-    [...NODE_ARGS, SERVER, JSON.stringify(spec)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
+    command,
+    wrapper.length ? [...wrapperArgs, process.execPath, ...args] : args,
+    { stdio: ['ignore', 'inherit', wrapper.length ? 'ignore' : 'inherit', 'ipc'] },
   );
   let pendingCpu: { answer: (micros: number) => void; fail: (error: Error) => void } | undefined;
   return new Promise<AppHandle>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error('app did not start in 60 s'));
-    }, 60_000);
+      reject(new Error(`app did not start in ${startSeconds} s`));
+    }, startSeconds * 1000);
     child.once('exit', (code) => {
       // Before listening this rejects the start; later, a question it will never answer.
       const error = new Error(`app exited with ${code}`);
@@ -75,6 +83,7 @@ export function startApp(spec: AppSpec): Promise<AppHandle> {
       clearTimeout(timer);
       resolve({
         url: `http://127.0.0.1:${message.port}`,
+        pid: child.pid ?? 0,
         cpuMicros: () =>
           new Promise<number>((answer, fail) => {
             if (child.exitCode !== null) return fail(new Error('app is gone'));
