@@ -13,12 +13,12 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthKitModule, RequireFlag } from '../lib/index.js';
 import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
+import { runLoad } from './support/load.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -93,47 +93,24 @@ async function opsPerSecond(fn: () => Promise<unknown>): Promise<number> {
   return n / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-/** Requests/s over keep-alive connections at a fixed concurrency. */
+/**
+ * Requests/s over 16 keep-alive connections, from a load generator in its own process: a
+ * client in this event loop would compete with the app and pull every ratio toward 1.
+ */
 async function requestsPerSecond(
   port: number,
   path: string,
   cookieHeader?: string,
 ): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.get(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          agent,
-          headers: cookieHeader ? { cookie: cookieHeader } : {},
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-    });
-  const worker = async (until: bigint, counter: { n: number }) => {
-    while (process.hrtime.bigint() < until) {
-      await one();
-      counter.n++;
-    }
-  };
-  await Promise.all(
-    Array.from({ length: 16 }, () => worker(process.hrtime.bigint() + 300_000_000n, { n: 0 })),
-  );
-  const counter = { n: 0 };
-  const start = process.hrtime.bigint();
-  const until = start + BigInt(Math.round(SECONDS * 1e9));
-  await Promise.all(Array.from({ length: 16 }, () => worker(until, counter)));
-  agent.destroy();
-  return counter.n / (Number(process.hrtime.bigint() - start) / 1e9);
+  const result = await runLoad({
+    url: `http://127.0.0.1:${port}${path}`,
+    headers: cookieHeader ? { cookie: cookieHeader } : {},
+    connections: 16,
+    seconds: SECONDS,
+  });
+  const failed = result.non2xx + result.errors;
+  if (failed) throw new Error(`${path}: ${failed} failed (${result.firstError ?? 'non-2xx'})`);
+  return result.rps;
 }
 
 const app = await NestFactory.create(BenchModule, { logger: ['error'] });
@@ -166,6 +143,7 @@ console.log(
   `  ours, repeat request (verified cache)       ${fmt(oursWarm)}  ${ratio(oursWarm, sdk).padStart(7)}`,
 );
 console.log('\nHTTP, flag-gated GET, 16 keep-alive connections   req/s   vs no auth');
+console.log('(app in this process, load generator in its own)');
 console.log(`  no auth                                     ${fmt(httpNone)}     1.0x`);
 console.log(
   `  @RequireFlag (ours)                         ${fmt(httpOurs)}  ${ratio(httpOurs, httpNone).padStart(7)}`,

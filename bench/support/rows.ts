@@ -1,0 +1,132 @@
+// Rows measured from outside, interleaved (A B C, C B A, …) so the drift of a shared machine
+// hits every row alike; each row reports medians over the rounds.
+import { availableParallelism, loadavg } from 'node:os';
+import type { AppHandle } from './apps.js';
+import { runLoad, type LoadResult, type LoadSpec } from './load.js';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+// Many short rounds beat a few long ones when other work on the machine comes and goes.
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/** Timed seconds of one row in one round: the row's BENCH_SECONDS split over the rounds. */
+export const SLICE = Math.max(0.4, SECONDS / ROUNDS);
+
+export interface Row {
+  app: AppHandle;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  badBodyMarker?: string;
+}
+
+export interface Round extends LoadResult {
+  /** The app's CPU per request over the generator's whole life (warm-up included), µs. */
+  serverUsPerReq: number;
+  /** The app's CPU over the same span, in cores: near 1 means the app was the limit. */
+  serverCores: number;
+}
+
+export interface RowStats {
+  rounds: Round[];
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverUsPerReq: number;
+  serverCores: number;
+  loadCores: number;
+  /** Summed over the rounds: non-2xx answers, bad bodies, connection errors. */
+  failures: number;
+  firstError?: string;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+async function once(row: Row, seconds: number, warmupSeconds: number): Promise<Round> {
+  const spec: LoadSpec = {
+    url: row.app.url + row.path,
+    connections: CONNECTIONS,
+    seconds,
+    warmupSeconds,
+    ...(row.method ? { method: row.method } : {}),
+    ...(row.headers ? { headers: row.headers } : {}),
+    ...(row.body === undefined ? {} : { body: row.body }),
+    ...(row.badBodyMarker === undefined ? {} : { badBodyMarker: row.badBodyMarker }),
+  };
+  const cpu0 = await row.app.cpuMicros();
+  const t0 = process.hrtime.bigint();
+  const result = await runLoad(spec);
+  const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3;
+  const cpu = (await row.app.cpuMicros()) - cpu0;
+  return {
+    ...result,
+    serverUsPerReq: cpu / Math.max(1, result.totalRequests),
+    serverCores: cpu / wallMicros,
+  };
+}
+
+/**
+ * Measures every row: one untimed pass first (the app's JIT, the session caches), then
+ * ROUNDS rounds of SLICE seconds each, the order reversed every other round.
+ */
+export async function measure<K extends string>(
+  rows: Record<K, Row>,
+  log: (line: string) => void = () => undefined,
+): Promise<Record<K, RowStats>> {
+  const keys = Object.keys(rows) as K[];
+  for (const key of keys) await once(rows[key], 0.5, 0.3);
+  const rounds = new Map<K, Round[]>(keys.map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
+      const result = await once(rows[key], SLICE, 0.2);
+      rounds.get(key)?.push(result);
+      log(`  round ${r + 1}/${ROUNDS} ${key}: ${Math.round(result.rps)} req/s`);
+    }
+  }
+  const stats = (list: Round[]): RowStats => ({
+    rounds: list,
+    rps: median(list.map((x) => x.rps)),
+    p50Ms: median(list.map((x) => x.p50Ms)),
+    p99Ms: median(list.map((x) => x.p99Ms)),
+    serverUsPerReq: median(list.map((x) => x.serverUsPerReq)),
+    serverCores: median(list.map((x) => x.serverCores)),
+    loadCores: median(list.map((x) => x.cpu)),
+    failures: list.reduce((n, x) => n + x.non2xx + x.badBody + x.errors, 0),
+    firstError: list.find((x) => x.firstError)?.firstError,
+  });
+  return Object.fromEntries(keys.map((k) => [k, stats(rounds.get(k) ?? [])])) as Record<
+    K,
+    RowStats
+  >;
+}
+
+/** Median over the rounds of a per-round comparison: rounds ran side by side in time. */
+export function paired(a: RowStats, b: RowStats, fn: (a: Round, b: Round) => number): number {
+  return median(a.rounds.map((x, i) => fn(x, b.rounds[i] ?? x)));
+}
+
+export const int = (n: number) => Math.round(n).toLocaleString('en-US');
+export const ratio = (n: number) => `${n.toFixed(2)}x`;
+
+/** Prints rows under a header: the first column left-aligned, the others right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}
+
+/** The 1/5/15-minute load averages: other work on the machine skews every number. */
+export function machineLoad(): string {
+  return `load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')} on ${availableParallelism()} cores`;
+}
