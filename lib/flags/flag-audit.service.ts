@@ -8,9 +8,11 @@ import type { FlagDecision } from './flag-audit.js';
 export class FlagAudit {
   private readonly logger = new Logger('AuthKit');
   readonly record: (decision: FlagDecision) => void;
+  private readonly sink: AuthKitConfig['audit'];
 
   constructor(@Inject(AUTHKIT_CONFIG) config: AuthKitConfig) {
     const sink = config.audit;
+    this.sink = sink;
     if (sink === false) {
       this.record = () => undefined;
     } else if (typeof sink === 'string') {
@@ -27,5 +29,15 @@ export class FlagAudit {
         }
       };
     }
+  }
+
+  /**
+   * Whether a decision would go anywhere: the record is built only then (it runs per guarded
+   * route or GraphQL field). Asked each time, as the app's log levels can change at runtime.
+   */
+  get enabled(): boolean {
+    const sink = this.sink;
+    if (sink === false) return false;
+    return typeof sink === 'string' ? Logger.isLevelEnabled(sink) : true;
   }
 }

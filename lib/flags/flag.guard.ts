@@ -5,6 +5,7 @@ import type { AuthKitConfig } from '../authkit.options.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { routeOf } from '../context/route.js';
 import { AuthKitGuardBase } from '../session/authkit-guard.base.js';
+import type { SessionEntry } from '../session/request-context.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { SessionResolver } from '../session/session.resolver.js';
 import type { AuthKitSession } from '../session/session.types.js';
@@ -18,6 +19,15 @@ import { LiveFlags } from './live-flags.js';
  * it, each time on the same ExecutionContext, and decides both requirements the first time.
  */
 const decided = new WeakSet<ExecutionContext>();
+
+interface Plan {
+  requirements: FlagRequirement[];
+  /** The strictest `maxClaimAge` of the requirements, if any sets one. */
+  maxClaimAge?: number;
+}
+
+/** Requirements by controller (or resolver, gateway) class and handler. */
+const plans = new WeakMap<object, WeakMap<object, Plan | undefined>>();
 
 /**
  * Decides `@RequireFlag` routes. The session is resolved here (guards run before interceptors),
@@ -40,22 +50,48 @@ export class FlagGuard extends AuthKitGuardBase {
     super(resolver, adapterHost);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (decided.has(context)) return true;
-    const requirements = [
-      this.reflector.get(FLAG_REQUIREMENT, context.getClass()),
-      this.reflector.get(FLAG_REQUIREMENT, context.getHandler()),
-    ].filter((r): r is FlagRequirement => r !== undefined);
-    if (requirements.length === 0) return true;
-
+    const plan = this.planOf(context);
+    if (!plan) return true;
     const entry = this.begin(context);
-    const ages = requirements.map((r) => r.maxClaimAge).filter((a): a is number => a !== undefined);
-    const maxClaimAge = ages.length ? Math.min(...ages) : undefined;
-    const { session, stale: refreshFailed } = await this.requireSession(
-      context,
-      entry,
-      maxClaimAge === undefined ? undefined : this.resolver.staleBefore(maxClaimAge),
+    // Settled already (every GraphQL field after the query's first): decide without a tick.
+    if (plan.maxClaimAge === undefined && entry.resolution) {
+      return this.decideAll(context, plan, entry, this.sessionOf(context, entry.resolution));
+    }
+    const notBefore =
+      plan.maxClaimAge === undefined ? undefined : this.resolver.staleBefore(plan.maxClaimAge);
+    return this.requireSession(context, entry, notBefore).then((found) =>
+      this.decideAll(context, plan, entry, found),
     );
+  }
+
+  /** The route's requirements (class and method), read once per handler: metadata is fixed. */
+  private planOf(context: ExecutionContext): Plan | undefined {
+    const type = context.getClass();
+    const handler = context.getHandler();
+    let byHandler = plans.get(type);
+    if (!byHandler) plans.set(type, (byHandler = new WeakMap()));
+    if (byHandler.has(handler)) return byHandler.get(handler);
+    const requirements = [
+      this.reflector.get(FLAG_REQUIREMENT, type),
+      this.reflector.get(FLAG_REQUIREMENT, handler),
+    ].filter((r): r is FlagRequirement => r !== undefined);
+    const ages = requirements.map((r) => r.maxClaimAge).filter((a): a is number => a !== undefined);
+    const plan =
+      requirements.length === 0
+        ? undefined
+        : { requirements, maxClaimAge: ages.length ? Math.min(...ages) : undefined };
+    byHandler.set(handler, plan);
+    return plan;
+  }
+
+  private decideAll(
+    context: ExecutionContext,
+    { requirements, maxClaimAge }: Plan,
+    entry: SessionEntry,
+    { session, stale: refreshFailed }: { session: AuthKitSession; stale: boolean },
+  ): boolean {
     // A cookie session over HTTP was refreshed by the resolver if it could be; a Bearer token
     // or a WebSocket connection cannot be.
     const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
@@ -116,10 +152,10 @@ export class FlagGuard extends AuthKitGuardBase {
     source: 'claim' | 'live',
     checkLive: boolean,
   ): void {
-    const claims = new Set(session.featureFlags);
+    const claims = session.featureFlags;
     const missing: string[] = [];
     for (const flag of flags) {
-      const claim = claims.has(flag);
+      const claim = claims.includes(flag);
       const live = checkLive
         ? this.live.isEnabled(flag, session.userId, session.organizationId)
         : claim;
@@ -133,26 +169,13 @@ export class FlagGuard extends AuthKitGuardBase {
       if (!(source === 'live' ? live : claim)) missing.push(flag);
     }
     const allowed = mode === 'any' ? missing.length < flags.length : missing.length === 0;
-    // Why the decision went this way, never the token itself.
-    const { route, path, method } = routeOf(context);
-    this.audit.record({
-      event: 'flag_decision',
-      allowed,
-      flags,
-      mode,
-      source,
-      missing,
-      iat: session.claims.iat,
-      sid: session.sessionId,
-      user: session.userId,
-      org: session.organizationId ?? null,
-      route,
-      path,
-      at: new Date().toISOString(),
-    });
+    // Why the decision went this way, never the token itself (built only when it goes somewhere).
+    if (this.audit.enabled)
+      this.recordDecision(context, flags, mode, source, missing, allowed, session);
     if (allowed) return;
     const detail = `feature flag${flags.length > 1 ? 's' : ''} not enabled for this session`;
     const status = deniedStatus ?? this.config.flagDeniedStatus;
+    const { path, method } = routeOf(context);
     this.throwException(
       context,
       new AuthKitException({
@@ -172,6 +195,33 @@ export class FlagGuard extends AuthKitGuardBase {
           : {}),
       }),
     );
+  }
+
+  private recordDecision(
+    context: ExecutionContext,
+    flags: string[],
+    mode: 'all' | 'any',
+    source: 'claim' | 'live',
+    missing: string[],
+    allowed: boolean,
+    session: AuthKitSession,
+  ): void {
+    const { route, path } = routeOf(context);
+    this.audit.record({
+      event: 'flag_decision',
+      allowed,
+      flags,
+      mode,
+      source,
+      missing,
+      iat: session.claims.iat,
+      sid: session.sessionId,
+      user: session.userId,
+      org: session.organizationId ?? null,
+      route,
+      path,
+      at: new Date().toISOString(),
+    });
   }
 
   private unavailable(

@@ -6,7 +6,7 @@ import { transportError } from '../context/transport-errors.js';
 import { enterRequest, type SessionEntry } from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
-import type { AuthKitSession } from './session.types.js';
+import type { AuthKitSession, SessionResolution } from './session.types.js';
 
 const warned = new Set<string>();
 
@@ -23,7 +23,7 @@ export abstract class AuthKitGuardBase implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  abstract canActivate(context: ExecutionContext): Promise<boolean>;
+  abstract canActivate(context: ExecutionContext): boolean | Promise<boolean>;
 
   /**
    * The request (or connection) behind any context: HTTP on Express and Fastify, GraphQL over
@@ -114,6 +114,14 @@ export abstract class AuthKitGuardBase implements CanActivate {
       notBefore === undefined
         ? await entry.promise
         : await this.resolver.ensureFresh(entry.carrier, notBefore);
+    return this.sessionOf(context, resolution);
+  }
+
+  /** A settled resolution's session, or its refusal thrown. */
+  protected sessionOf(
+    context: ExecutionContext,
+    resolution: SessionResolution,
+  ): { session: AuthKitSession; stale: boolean } {
     if (!resolution.ok) return this.throwException(context, failureException(resolution.failure));
     return { session: resolution.session, stale: resolution.stale === true };
   }

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { carrierOf, header, type AuthKitCarrier } from '../context/carrier.js';
-import { enterRequest, leaveRequest } from './request-context.js';
+import { enterRequest, leaveRequest, sessionEntries } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionResolver } from './session.resolver.js';
 import { SKIP_SESSION } from './skip-session.decorator.js';
@@ -23,6 +23,13 @@ export class SessionContextGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const carrier = carrierOf(context);
+    // Resolved already for this request or connection (every GraphQL field after the first,
+    // every message after a socket's first): no header scan, no metadata lookup.
+    const known = carrier && sessionEntries.get(carrier.key);
+    if (known) {
+      enterRequest(known);
+      return known.resolution ? true : known.promise.then(() => true);
+    }
     if (
       !carrier ||
       !this.carriesCredential(carrier) ||
