@@ -18,7 +18,8 @@ import { LiveFlags } from './live-flags.js';
  * Handler invocations already decided: the guard runs twice when both class and method carry
  * it, each time on the same ExecutionContext, and decides both requirements the first time.
  */
-const decided = new WeakSet<ExecutionContext>();
+const DECIDED = Symbol('nestjs-authkit.flags-decided');
+type Marked = ExecutionContext & { [DECIDED]?: true };
 
 interface Plan {
   requirements: FlagRequirement[];
@@ -51,7 +52,7 @@ export class FlagGuard extends AuthKitGuardBase {
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (decided.has(context)) return true;
+    if ((context as Marked)[DECIDED]) return true;
     const plan = this.planOf(context);
     if (!plan) return true;
     const entry = this.begin(context);
@@ -105,7 +106,7 @@ export class FlagGuard extends AuthKitGuardBase {
       const source = this.sourceFor(context, requirement, session, stale, live, refreshable);
       this.decide(context, requirement, session, source, live);
     }
-    decided.add(context);
+    (context as Marked)[DECIDED] = true;
     return true;
   }
 
