@@ -4,7 +4,7 @@
 // the bare app has the same schema and enhancers without AuthKitModule.
 // Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (16).
 import { fileURLToPath } from 'node:url';
-import { WorkOSEmulator } from '../lib/testing/index.js';
+import { startBenchWorld } from './support/world.js';
 import { startApp, type AppHandle } from './support/apps.js';
 import {
   CONNECTIONS,
@@ -19,22 +19,12 @@ import {
   type Row,
 } from './support/rows.js';
 
-const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 /** The build under test: this tree's lib/, or BENCH_LIB (another build's index.js, e.g. a patch). */
 const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const FIELD_COUNTS = [1, 10, 50] as const;
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
-const emulator = await WorkOSEmulator.start({
-  users: [{ id: 'user_bench', email: 'bench@example.test' }],
-  organizations: [{ id: 'org_bench', name: 'Bench' }],
-  memberships: [{ userId: 'user_bench', organizationId: 'org_bench', role: 'member' }],
-  flags: [{ slug: 'beta', enabled: true, orgRule: 'all' }],
-  // Outlives the whole run: an expiry mid-row would turn it into a refresh bench.
-  accessTokenTtlSeconds: 3600,
-});
-const session = await emulator.createSession({ userId: 'user_bench', organizationId: 'org_bench' });
-const cookie = `wos-session=${emulator.sealSession(session, PASSWORD)}`;
+const { emulator, cookie, authkit } = await startBenchWorld();
 
 const fields = Math.max(...FIELD_COUNTS);
 const bare = await startApp({ kind: 'graphql', platform: 'express', fields });
@@ -43,7 +33,7 @@ const ours = await startApp({
   platform: 'express',
   fields,
   lib: NEW_LIB,
-  authkit: { ...emulator.connection(), cookiePassword: PASSWORD },
+  authkit,
 });
 
 const query = (n: number) =>

@@ -3,7 +3,7 @@
 // commit's (BENCH_OLD_REF, default e133c3f: the per-route interceptor + AsyncLocalStorage.run).
 // Run: npm run bench. BENCH_SECONDS per row (default 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (16).
 import { fileURLToPath } from 'node:url';
-import { WorkOSEmulator } from '../lib/testing/index.js';
+import { startBenchWorld } from './support/world.js';
 import { startApp, type AppHandle, type AppSpec } from './support/apps.js';
 import { oldLib } from './support/old-lib.js';
 import {
@@ -20,22 +20,13 @@ import {
   type RowStats,
 } from './support/rows.js';
 
-const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 /** The build under test: this tree's lib/, or BENCH_LIB (another build's index.js, e.g. a patch). */
 const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
-const emulator = await WorkOSEmulator.start({
-  users: [{ id: 'user_bench', email: 'bench@example.test' }],
-  organizations: [{ id: 'org_bench', name: 'Bench' }],
-  memberships: [{ userId: 'user_bench', organizationId: 'org_bench', role: 'member' }],
-  flags: [{ slug: 'beta', enabled: true, orgRule: 'all' }],
-  // Outlives the whole run: an expiry mid-row would turn it into a refresh bench.
-  accessTokenTtlSeconds: 3600,
-});
-const session = await emulator.createSession({ userId: 'user_bench', organizationId: 'org_bench' });
-const cookie = { cookie: `wos-session=${emulator.sealSession(session, PASSWORD)}` };
-const authkit = { ...emulator.connection(), cookiePassword: PASSWORD };
+const world = await startBenchWorld();
+const { emulator, authkit } = world;
+const cookie = { cookie: world.cookie };
 
 const old = oldLib();
 if (!old.ok) console.log(`old lib not built, new numbers only: ${old.reason}\n`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { WorkOSEmulator } from '../lib/testing/index.js';
+import { startBenchWorld } from './support/world.js';
 import { startApp, type AppSpec } from './support/apps.js';
 import { oldLib } from './support/old-lib.js';
 import { ratio, table } from './support/rows.js';
@@ -21,7 +21,6 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
   process.exit(0);
 }
 
-const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const WARM = Number(process.env.BENCH_INSTR_WARM ?? 3000);
 const COUNTED = Number(process.env.BENCH_INSTR_N ?? 1500);
@@ -31,16 +30,7 @@ const PLATFORMS = (process.env.BENCH_INSTR_PLATFORMS ?? 'fastify')
 /** Rows counted at once: the counts do not depend on how busy the machine is. */
 const PARALLEL = 2;
 
-const emulator = await WorkOSEmulator.start({
-  users: [{ id: 'user_bench', email: 'bench@example.test' }],
-  organizations: [{ id: 'org_bench', name: 'Bench' }],
-  memberships: [{ userId: 'user_bench', organizationId: 'org_bench', role: 'member' }],
-  flags: [{ slug: 'beta', enabled: true, orgRule: 'all' }],
-  accessTokenTtlSeconds: 3600,
-});
-const session = await emulator.createSession({ userId: 'user_bench', organizationId: 'org_bench' });
-const cookie = `wos-session=${emulator.sealSession(session, PASSWORD)}`;
-const authkit = { ...emulator.connection(), cookiePassword: PASSWORD };
+const { emulator, cookie, authkit } = await startBenchWorld();
 const old = oldLib();
 
 interface Probe {

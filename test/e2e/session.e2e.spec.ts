@@ -51,6 +51,19 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
     const session = await emulator.createSession({ userId, organizationId, accessTokenExpiresIn });
     return emulator.sealSession(session, COOKIE_PASSWORD);
   }
+  /** An expired cookie whose refresh token was spent behind our back (another device, an old tab). */
+  async function spentCookie(): Promise<string> {
+    const session = await emulator.createSession({
+      userId: ALICE,
+      organizationId: ORG_B,
+      accessTokenExpiresIn: -120,
+    });
+    await workos.userManagement.authenticateWithRefreshToken({
+      clientId: emulator.clientId,
+      refreshToken: session.refreshToken,
+    });
+    return emulator.sealSession(session, COOKIE_PASSWORD);
+  }
   const get = (path: string, cookie?: string) => {
     const req = request(t.server).get(path);
     return cookie === undefined ? req : req.set('Cookie', `wos-session=${cookie}`);
@@ -173,16 +186,7 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
     it('34: a response that sets or clears the session cookie is private, no-store, Vary: Cookie', async () => {
       const refreshed = await get('/me', await cookieFor(ALICE, ORG_B, -120));
       expect(sessionCookieFrom(refreshed)).toBeDefined();
-      const session = await emulator.createSession({
-        userId: ALICE,
-        organizationId: ORG_B,
-        accessTokenExpiresIn: -120,
-      });
-      await workos.userManagement.authenticateWithRefreshToken({
-        clientId: emulator.clientId,
-        refreshToken: session.refreshToken,
-      });
-      const cleared = await get('/flags/beta', emulator.sealSession(session, COOKIE_PASSWORD));
+      const cleared = await get('/flags/beta', await spentCookie());
       expect(sessionCookieFrom(cleared)).toBe('');
       for (const res of [refreshed, cleared]) {
         expect(res.headers['cache-control']).toBe('private, no-store');
@@ -253,17 +257,7 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
     });
 
     it('invalid_grant (refresh token already spent) → 401 REFRESH_FAILED and the cookie is cleared', async () => {
-      const session = await emulator.createSession({
-        userId: ALICE,
-        organizationId: ORG_B,
-        accessTokenExpiresIn: -120,
-      });
-      // Spend the refresh token behind our back, as another device or an old tab would.
-      await workos.userManagement.authenticateWithRefreshToken({
-        clientId: emulator.clientId,
-        refreshToken: session.refreshToken,
-      });
-      const res = await get('/flags/beta', emulator.sealSession(session, COOKIE_PASSWORD));
+      const res = await get('/flags/beta', await spentCookie());
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ reason: 'REFRESH_FAILED' });
       const cleared = setCookies(res).find((c) => c.startsWith('wos-session='));
