@@ -1,20 +1,9 @@
 import type { User } from '@workos-inc/node';
+import type { SignInErrorReason } from '../context/authkit-reason.js';
 import type { HttpRequestLike } from '../context/carrier.js';
 import type { AccessTokenClaims } from '../session/session.types.js';
 
-/** Why the sign-in callback refused a request. Stable strings: pages may switch on them. */
-export type SignInErrorReason =
-  | 'STATE_MISSING'
-  | 'STATE_INVALID'
-  | 'STATE_MISMATCH'
-  | 'STATE_EXPIRED'
-  | 'STATE_REPLAYED'
-  | 'CODE_MISSING'
-  | 'AUTHORIZATION_DENIED'
-  | 'CODE_REJECTED'
-  | 'SIGN_IN_UNAVAILABLE'
-  | 'SESSION_TOO_LARGE'
-  | 'ON_SUCCESS_FAILED';
+export type { SignInErrorReason };
 
 /** A signed-in user, before the session cookie is written. */
 export interface SignInSuccessEvent {

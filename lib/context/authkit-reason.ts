@@ -1,13 +1,12 @@
 /**
- * Every reason the package can answer with. Stable strings: clients may switch on them.
+ * Why a request has no usable session. Stable strings: clients may switch on them.
  *
  * @example
  * ```ts
- * if (error.reason === 'REFRESH_UNAVAILABLE') retryLater();
+ * if (resolution.failure.reason === 'REFRESH_UNAVAILABLE') retryLater();
  * ```
  */
-export type AuthKitReason =
-  // No usable session.
+export type AuthKitFailureReason =
   | 'NO_SESSION'
   | 'INVALID_SESSION'
   | 'INVALID_JWT'
@@ -19,10 +18,18 @@ export type AuthKitReason =
   | 'STALE_CLAIMS'
   /** A WebSocket connection whose session was signed out on this instance. */
   | 'SESSION_ENDED'
-  // Flag decisions.
-  | 'FLAG_DISABLED'
-  | 'FLAGS_UNAVAILABLE'
-  // The sign-in callback.
+  /** A Nest context this package cannot read a credential from (e.g. rpc without a subclass). */
+  | 'UNSUPPORTED_CONTEXT';
+
+/**
+ * Why the sign-in callback refused a request. Stable strings: pages may switch on them.
+ *
+ * @example
+ * ```ts
+ * onError: ({ reason }) => ({ redirectTo: `/sign-in-failed?reason=${reason}` })
+ * ```
+ */
+export type SignInErrorReason =
   | 'STATE_MISSING'
   | 'STATE_INVALID'
   | 'STATE_MISMATCH'
@@ -33,7 +40,22 @@ export type AuthKitReason =
   | 'CODE_REJECTED'
   | 'SIGN_IN_UNAVAILABLE'
   | 'SESSION_TOO_LARGE'
-  | 'ON_SUCCESS_FAILED'
+  | 'ON_SUCCESS_FAILED';
+
+/**
+ * Every reason the package can answer with. Stable strings: clients may switch on them.
+ *
+ * @example
+ * ```ts
+ * if (error.reason === 'FLAG_DISABLED') showUpgradePrompt(error.extra.flags);
+ * ```
+ */
+export type AuthKitReason =
+  | AuthKitFailureReason
+  // Flag decisions.
+  | 'FLAG_DISABLED'
+  | 'FLAGS_UNAVAILABLE'
+  | SignInErrorReason
   // Sign-out and organization switch.
   | 'CROSS_SITE_REQUEST'
   | 'ORGANIZATION_REQUIRED'
@@ -42,6 +64,4 @@ export type AuthKitReason =
   // The webhook route.
   | 'SIGNATURE_MISSING'
   | 'SIGNATURE_INVALID'
-  | 'RAW_BODY_MISSING'
-  /** A Nest context this package cannot read a credential from (e.g. rpc without a subclass). */
-  | 'UNSUPPORTED_CONTEXT';
+  | 'RAW_BODY_MISSING';

@@ -1,5 +1,5 @@
 import type { User } from '@workos-inc/node';
-import type { AuthKitReason } from '../context/authkit-reason.js';
+import type { AuthKitFailureReason } from '../context/authkit-reason.js';
 
 /** Claims of a WorkOS AuthKit access token that this package reads. */
 export interface AccessTokenClaims {
@@ -38,20 +38,7 @@ export interface AuthKitSession {
   accessToken: string;
 }
 
-/** Why a request has no usable session (a part of `AuthKitReason`). */
-export type AuthKitFailureReason = Extract<
-  AuthKitReason,
-  | 'NO_SESSION'
-  | 'INVALID_SESSION'
-  | 'INVALID_JWT'
-  | 'EXPIRED_JWT'
-  | 'REFRESH_FAILED'
-  | 'REFRESH_UNAVAILABLE'
-  | 'JWKS_UNAVAILABLE'
-  | 'STALE_CLAIMS'
-  | 'SESSION_ENDED'
-  | 'UNSUPPORTED_CONTEXT'
->;
+export type { AuthKitFailureReason };
 
 export interface AuthKitFailure {
   reason: AuthKitFailureReason;
