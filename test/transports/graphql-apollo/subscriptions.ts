@@ -3,75 +3,42 @@
  * `onConnect` with `SessionService.authenticateConnection(context)`, `@RequireFlag` guards the
  * subscription, and the connection lives only as long as its session.
  */
-import type { Client } from 'graphql-ws';
 import { FlagService } from '../../../lib/index.js';
 import { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
-import {
-  ALICE,
-  ORG_A,
-  ORG_B,
-  startWorld,
-  watchProcess,
-  type Credential,
-  type World,
-} from '../support/behaviour-table.js';
-import { startGraphQLApp, type GraphQLApp } from '../support/graphql-app.js';
-import { subscribe, Ticker, TickResolver } from '../support/graphql-subscriptions.js';
+import { ALICE, ORG_A, ORG_B } from '../support/behaviour-table.js';
+import { Ticker, useSubscriptionApp } from '../support/graphql-subscriptions.js';
 
 export function describeSubscriptions(): void {
   describe('graphql-ws subscriptions (apollo)', () => {
-    let world: World;
-    let app: GraphQLApp;
-    let watcher: ReturnType<typeof watchProcess>;
-    const clients: Client[] = [];
-    const open = (credential: Credential, connectionParams?: Record<string, unknown>) => {
-      const observed = subscribe(app, credential, connectionParams);
-      clients.push(observed.client);
-      return observed;
-    };
-
-    beforeAll(async () => {
-      watcher = watchProcess();
-      world = await startWorld();
-      app = await startGraphQLApp({
-        driver: 'apollo',
-        emulator: world.emulator,
-        // A connection ends at exp + this tolerance (when HTTP stops accepting the token too).
-        authkit: { clockToleranceSeconds: 1 },
-        resolvers: [TickResolver],
-        providers: [Ticker],
-        subscriptions: (sessions) => ({
-          'graphql-ws': {
-            // Refused: the connection is already closed (4401/4503); `false` keeps graphql-ws from
-            // acknowledging it.
-            onConnect: async (context) => (await sessions.authenticateConnection(context)).ok,
-          },
-        }),
-      });
-    });
-    afterAll(async () => {
-      await Promise.all(clients.map((client) => client.dispose()));
-      await app.close();
-      await world.emulator.close();
-      watcher.stop();
+    const t = useSubscriptionApp({
+      driver: 'apollo',
+      // A connection ends at exp + this tolerance (when HTTP stops accepting the token too).
+      authkit: { clockToleranceSeconds: 1 },
+      subscriptions: (sessions) => ({
+        'graphql-ws': {
+          // Refused: the connection is already closed (4401/4503); `false` keeps graphql-ws from
+          // acknowledging it.
+          onConnect: async (context) => (await sessions.authenticateConnection(context)).ok,
+        },
+      }),
     });
 
     it('cookie on the upgrade request, flag on: events are delivered with the session', async () => {
-      const sub = open(await world.cookie(ORG_B));
+      const sub = t.open(await t.world.cookie(ORG_B));
       expect(await sub.next()).toEqual({
         data: { ticks: { n: 0, userId: ALICE, organizationId: ORG_B } },
       });
-      app.app.get(Ticker).publish(1);
+      t.app.app.get(Ticker).publish(1);
       expect(await sub.next()).toEqual({
         data: { ticks: { n: 1, userId: ALICE, organizationId: ORG_B } },
       });
     });
 
     it('Bearer in connectionParams, as `authorization` or `token`: events are delivered', async () => {
-      const bearer = await world.bearer(ORG_B);
+      const bearer = await t.world.bearer(ORG_B);
       const token = bearer.kind === 'bearer' ? bearer.value : '';
-      const byHeader = open(bearer);
-      const byToken = open({ kind: 'none' }, { token });
+      const byHeader = t.open(bearer);
+      const byToken = t.open({ kind: 'none' }, { token });
       for (const sub of [byHeader, byToken]) {
         expect(await sub.next()).toEqual({
           data: { ticks: { n: 0, userId: ALICE, organizationId: ORG_B } },
@@ -80,7 +47,7 @@ export function describeSubscriptions(): void {
     });
 
     it('flag off: the subscription answers FORBIDDEN / FLAG_DISABLED and completes; the server does not drop the connection', async () => {
-      const sub = open(await world.cookie(ORG_A));
+      const sub = t.open(await t.world.cookie(ORG_A));
       const result = await sub.next();
       expect(result).toMatchObject({
         errors: [{ extensions: { code: 'FORBIDDEN', reason: 'FLAG_DISABLED' } }],
@@ -91,22 +58,22 @@ export function describeSubscriptions(): void {
     });
 
     it('no session: the handshake is refused with close code 4401 NO_SESSION', async () => {
-      const subscribers = app.app.get(Ticker).subscribers;
-      const sub = open({ kind: 'none' });
+      const subscribers = t.app.app.get(Ticker).subscribers;
+      const sub = t.open({ kind: 'none' });
       expect(await sub.closed).toEqual({ code: 4401, reason: 'NO_SESSION' });
       expect(await sub.next()).toMatchObject({ error: { code: 4401, reason: 'NO_SESSION' } });
-      expect(app.app.get(Ticker).subscribers).toBe(subscribers);
+      expect(t.app.app.get(Ticker).subscribers).toBe(subscribers);
     });
 
     it('expired cookie at the handshake: refused 4401 EXPIRED_JWT, the refresh token is not spent', async () => {
-      const before = world.emulator.calls.refresh;
-      const sub = open(await world.cookie(ORG_B, -120));
+      const before = t.world.emulator.calls.refresh;
+      const sub = t.open(await t.world.cookie(ORG_B, -120));
       expect(await sub.closed).toEqual({ code: 4401, reason: 'EXPIRED_JWT' });
-      expect(world.emulator.calls.refresh).toBe(before);
+      expect(t.world.emulator.calls.refresh).toBe(before);
     });
 
     it('a token that expires while the connection is open: closed with 4401 EXPIRED_JWT', async () => {
-      const sub = open(await world.bearer(ORG_B, 2));
+      const sub = t.open(await t.world.bearer(ORG_B, 2));
       expect(await sub.next()).toMatchObject({ data: { ticks: { n: 0 } } });
       const startedAt = Date.now();
       expect(await sub.closed).toEqual({ code: 4401, reason: 'EXPIRED_JWT' });
@@ -114,21 +81,21 @@ export function describeSubscriptions(): void {
       expect(Date.now() - startedAt).toBeLessThan(3500);
     });
 
-    // Last: the flag-change watermark makes every earlier token stale for this app.
+    // Last: the flag-change watermark makes every earlier token stale for this t.app.
     it('FlagService.invalidate() closes open connections whose token predates it: 4401 STALE_CLAIMS', async () => {
-      const session = await world.emulator.createSession({
+      const session = await t.world.emulator.createSession({
         userId: ALICE,
         organizationId: ORG_B,
         issuedSecondsAgo: 5,
       });
-      const sub = open({
+      const sub = t.open({
         kind: 'cookie',
-        value: world.emulator.sealSession(session, COOKIE_PASSWORD),
+        value: t.world.emulator.sealSession(session, COOKIE_PASSWORD),
       });
       expect(await sub.next()).toMatchObject({ data: { ticks: { n: 0 } } });
-      app.app.get(FlagService).invalidate('test');
+      t.app.app.get(FlagService).invalidate('test');
       expect(await sub.closed).toEqual({ code: 4401, reason: 'STALE_CLAIMS' });
-      expect(watcher.errors).toEqual([]);
+      expect(t.errors).toEqual([]);
     });
   });
 }

@@ -7,8 +7,8 @@ import { Field, Int, ObjectType, Resolver, Subscription } from '@nestjs/graphql'
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CurrentSession, RequireFlag, type AuthKitSession } from '../../../lib/index.js';
-import type { Credential } from './behaviour-table.js';
-import type { GraphQLApp } from './graphql-app.js';
+import { startWorld, watchProcess, type Credential, type World } from './behaviour-table.js';
+import { startGraphQLApp, type GraphQLApp, type GraphQLAppOptions } from './graphql-app.js';
 
 @ObjectType()
 export class Tick {
@@ -165,5 +165,58 @@ export function subscribe(
       inbox.length > 0
         ? Promise.resolve(inbox.shift()!)
         : new Promise((resolve) => waiters.push(resolve)),
+  };
+}
+
+/**
+ * A subscription app for one describe block: world, app (the ticker resolver added), clients
+ * disposed and the process watched. Read `world` and `app` inside tests, not at declaration.
+ */
+export function useSubscriptionApp(
+  options: Omit<GraphQLAppOptions, 'emulator' | 'resolvers' | 'providers'>,
+): {
+  readonly world: World;
+  readonly app: GraphQLApp;
+  /** Errors that escaped to the process while the block ran. */
+  readonly errors: unknown[];
+  open(credential: Credential, connectionParams?: Record<string, unknown>): Observed;
+} {
+  let world: World;
+  let app: GraphQLApp;
+  let watcher: ReturnType<typeof watchProcess>;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    watcher = watchProcess();
+    world = await startWorld();
+    app = await startGraphQLApp({
+      ...options,
+      emulator: world.emulator,
+      resolvers: [TickResolver],
+      providers: [Ticker],
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await app.close();
+    await world.emulator.close();
+    watcher.stop();
+  });
+
+  return {
+    get world() {
+      return world;
+    },
+    get app() {
+      return app;
+    },
+    get errors() {
+      return watcher.errors;
+    },
+    open(credential, connectionParams) {
+      const observed = subscribe(app, credential, connectionParams);
+      clients.push(observed.client);
+      return observed;
+    },
   };
 }
