@@ -71,11 +71,6 @@ export class ConnectionSessions implements OnModuleDestroy {
     this.open.clear();
   }
 
-  /** How many connections hold a session now. */
-  get size(): number {
-    return this.open.size;
-  }
-
   /** Starts watching a connection whose session just resolved (once per connection). */
   track(connection: object, session: AuthKitSession, freshAt: number): void {
     if (this.open.has(connection)) return;
