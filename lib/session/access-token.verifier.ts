@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { createRemoteJWKSet, errors, type JWSHeaderParameters } from 'jose';
-import { KeyObject, verify as verifySignature } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { JWSHeaderParameters } from 'jose';
+import { verify as verifySignature } from 'node:crypto';
 import { AUTHKIT_CONFIG, MAX_BEARER_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { JwksKeySet } from './jwks.key-set.js';
 import type { AccessTokenClaims } from './session.types.js';
 
 export type TokenCheck =
@@ -10,37 +11,29 @@ export type TokenCheck =
   /** Genuine (signature, issuer, shape all good) but past `exp`: worth a refresh. */
   | { status: 'expired'; claims: AccessTokenClaims }
   | { status: 'invalid'; detail: string }
-  /** The JWKS could not be fetched: says nothing about the token. */
+  /** No usable JWKS (unreachable, empty, unusable): says nothing about the token. */
   | { status: 'unavailable'; detail: string };
 
-/** A jose key-set error that condemns the token (no such key); anything else is the fetch. */
-const KEY_ERRORS = new Set<string>([
-  errors.JWKSNoMatchingKey.code,
-  errors.JWKSMultipleMatchingKeys.code,
-  errors.JWKInvalid.code,
-  errors.JOSENotSupported.code,
-]);
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Verifies AuthKit access tokens: RS256 only, the key chosen by `kid` from the client's JWKS
  * (`jwk`/`jku` headers are never used), no `crit` extensions, issuer pinned, `exp`/`sid`/`iat`
- * required. jose fetches, caches and selects the keys; the signature itself is checked with
- * synchronous node:crypto, ~3x faster per request than jose's WebCrypto path. Expiry is
- * judged after the signature, so an expired token still yields a trustworthy `org_id`.
+ * required. `JwksKeySet` holds the keys (the last good set survives failed or empty answers);
+ * the signature itself is checked with synchronous node:crypto, ~3x faster per request than
+ * jose's WebCrypto path. Expiry is judged after the signature, so an expired token still
+ * yields a trustworthy `org_id`.
  */
 @Injectable()
-export class AccessTokenVerifier {
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
-  private readonly keyObjects = new WeakMap<object, KeyObject>();
+export class AccessTokenVerifier implements OnModuleDestroy {
+  private readonly keys: JwksKeySet;
 
   constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {
-    // jose refetches on an unknown kid at most once per cooldown: no fetch storm.
-    this.jwks = createRemoteJWKSet(new URL(config.jwksUrl), {
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
-      timeoutDuration: config.requestTimeoutMs,
-    });
+    this.keys = new JwksKeySet(config.jwksUrl, config.requestTimeoutMs);
+  }
+
+  onModuleDestroy(): void {
+    this.keys.close();
   }
 
   async verify(token: string, nowSeconds = Date.now() / 1000): Promise<TokenCheck> {
@@ -63,13 +56,15 @@ export class AccessTokenVerifier {
     if (header.crit !== undefined || header.b64 !== undefined) return invalid('crit not supported');
     if (header.kid !== undefined && typeof header.kid !== 'string') return invalid('bad kid');
 
-    let key: KeyObject;
-    try {
-      key = this.keyObject(await this.jwks({ alg: 'RS256', kid: header.kid }));
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && KEY_ERRORS.has(code)) return invalid(code);
-      return { status: 'unavailable', detail: 'JWKS fetch failed' };
+    // A known kid is a synchronous Map lookup; only a miss may wait for a (shared) fetch.
+    let key = this.keys.find(header.kid);
+    if (!key) {
+      const lookup = await this.keys.lookup(header.kid);
+      if (lookup.status === 'unknown') return invalid('no key for this kid in the JWKS');
+      if (lookup.status === 'unavailable') {
+        return { status: 'unavailable', detail: 'no usable JWKS: fetch failed or found no key' };
+      }
+      key = lookup.key;
     }
     const signed = verifySignature(
       'RSA-SHA256',
@@ -84,15 +79,6 @@ export class AccessTokenVerifier {
       nowSeconds,
       this.config.clockToleranceSeconds,
     );
-  }
-
-  private keyObject(key: Parameters<typeof KeyObject.from>[0]): KeyObject {
-    let keyObject = this.keyObjects.get(key);
-    if (!keyObject) {
-      keyObject = KeyObject.from(key);
-      this.keyObjects.set(key, keyObject);
-    }
-    return keyObject;
   }
 }
 
