@@ -149,9 +149,8 @@ export class JwksKeySet {
       this.failures === 1 ? 0 : Math.min(firstBackoffMs * 2 ** (this.failures - 2), maxBackoffMs);
     this.retryAt = this.now() + backoff;
     if (this.failures > 1) return; // said once per outage
-    const why = error instanceof Error ? reasonOf(error) : 'unknown error';
     this.logger.warn(
-      `JWKS fetch from ${this.url} failed (${why}): ` +
+      `JWKS fetch from ${this.url} failed (${reasonOf(error)}): ` +
         (this.keys.size > 0
           ? `still verifying with the last good set (${this.keys.size} key(s))`
           : 'tokens are refused with 503 JWKS_UNAVAILABLE') +
@@ -205,10 +204,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function reasonOf(error: Error): string {
+/** Why a fetch failed, for the log (fetch's errors come from another realm under some runners). */
+function reasonOf(error: unknown): string {
+  if (!isObject(error)) return 'unknown error';
   if (error.name === 'TimeoutError') return 'timed out';
   if (error.name === 'AbortError') return 'was aborted';
-  const cause = (error as { cause?: unknown }).cause;
+  const message = typeof error.message === 'string' ? error.message.slice(0, 120) : 'error';
+  const cause = error.cause;
   const code = isObject(cause) && typeof cause.code === 'string' ? ` (${cause.code})` : '';
-  return `${error.message.slice(0, 120)}${code}`;
+  return `${message}${code}`;
 }

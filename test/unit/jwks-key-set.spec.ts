@@ -1,3 +1,4 @@
+import { Logger, type LoggerService } from '@nestjs/common';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { JWKS_TIMINGS, JwksKeySet, usableKeys } from '../../lib/session/jwks.key-set.js';
 import { WorkOSEmulator } from '../../lib/testing/index.js';
@@ -43,8 +44,17 @@ describe('JwksKeySet against the emulator', () => {
   let clock: number;
   let set: JwksKeySet;
   let kid: string;
+  const logged: string[] = [];
+  const capture = (level: string) => (message: unknown) =>
+    logged.push(`${level} ${String(message)}`);
+  const logger: LoggerService = {
+    log: capture('log'),
+    warn: capture('warn'),
+    error: capture('error'),
+  };
 
   beforeAll(async () => {
+    Logger.overrideLogger(logger);
     emulator = await WorkOSEmulator.start();
   });
   afterAll(() => emulator.close());
@@ -62,6 +72,7 @@ describe('JwksKeySet against the emulator', () => {
     );
     emulator.clearFaults();
     emulator.resetCalls();
+    logged.length = 0;
   });
   afterEach(() => set.close());
 
@@ -114,6 +125,13 @@ describe('JwksKeySet against the emulator', () => {
     expect(await fetchesAfter(9999)).toBe(0);
     clock += 1;
     expect((await set.lookup(kid)).status).toBe('found');
+    // Said once per outage, and once when it ends: no log line per retry.
+    expect(logged).toEqual([
+      expect.stringMatching(
+        /^warn JWKS fetch from .* failed \(answered HTTP 500\): tokens are refused/,
+      ),
+      expect.stringMatching(/^log JWKS answers again: 1 signing key/),
+    ]);
   });
 
   it('issue 10.7: an empty answer neither replaces the last good set nor starts the cooldown', async () => {
@@ -142,5 +160,10 @@ describe('JwksKeySet against the emulator', () => {
     }
     // The first good fetch, one failed refresh and its immediate retry; back-off holds the rest.
     expect(emulator.calls.jwks).toBe(3);
+    expect(logged).toEqual([
+      expect.stringMatching(
+        /^warn JWKS fetch from .* failed \(fetch failed.*\): still verifying with the last good set/,
+      ),
+    ]);
   });
 });
