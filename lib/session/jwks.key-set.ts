@@ -143,6 +143,7 @@ export class JwksKeySet {
   }
 
   private failed(error: unknown): void {
+    if (this.closing.signal.aborted) return; // shutting down: nothing failed
     this.failures++;
     const { firstBackoffMs, maxBackoffMs } = this.timings;
     const backoff =
