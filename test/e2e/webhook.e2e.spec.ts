@@ -1,6 +1,6 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -11,6 +11,7 @@ import { AuthKitModule } from '../../lib/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { WorkOSEmulator } from '../../lib/testing/index.js';
 import {
+  CapturingLogger,
   COOKIE_PASSWORD,
   sessionCookieFrom,
   startApp,
@@ -182,6 +183,72 @@ describe.each<Platform>(['express', 'fastify'])('the webhook route on %s', (plat
       for (const app of apps) await app.close();
       for (const store of stores) await store.close();
       for (const client of clients) client.disconnect();
+    }
+  });
+
+  it('issue 10.5: with the store unreachable a new event is still processed, and its replay still recognised by that instance', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    const store = await RedisStore.create({
+      client,
+      prefix: `nestjs-authkit-test-${randomBytes(4).toString('hex')}:`,
+    });
+    const t = await startApp(platform, emulator, { webhooks: true, webhookSecret: SECRET, store });
+    try {
+      client.disconnect(); // every store command now fails
+      const event = delivery();
+      expect((await deliver(t.server, event)).body).toEqual({ received: true });
+      const watermark = t.app.get(ClaimsWatermark).value;
+      expect(watermark).toBeGreaterThan(0);
+      const from = t.logger.lines.length;
+      expect((await deliver(t.server, event)).body).toEqual({ received: true, duplicate: true });
+      expect(t.app.get(ClaimsWatermark).value).toBe(watermark);
+      expect(noise(t, from)).toEqual([]); // the outage was reported once, on the first event
+      expect(t.logger.lines.filter((line) => line.includes('event ids not shared'))).toHaveLength(
+        1,
+      );
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+
+  it('issue 10.5: a body parser the boot check cannot see (bodyParser: false) is reported on the first webhook, once', async () => {
+    @Module({
+      imports: [
+        AuthKitModule.forRoot({
+          ...emulator.connection(),
+          cookiePassword: COOKIE_PASSWORD,
+          webhooks: true,
+          webhookSecret: SECRET,
+        }),
+      ],
+    })
+    class AppModule {}
+    const logger = new CapturingLogger();
+    const app: INestApplication =
+      platform === 'express'
+        ? await NestFactory.create(AppModule, { logger, bodyParser: false })
+        : await NestFactory.create(AppModule, new FastifyAdapter(), { logger, bodyParser: false });
+    await app.init();
+    try {
+      if (platform === 'fastify') {
+        await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+      }
+      const server = app.getHttpServer() as Server;
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await deliver(server, delivery()));
+      // Fastify's own JSON parser (or Express without one) leaves no raw body behind.
+      expect(answers.map((res) => [res.status, res.body.reason])).toEqual(
+        Array(3).fill([500, 'RAW_BODY_MISSING']),
+      );
+      expect(answers[0]!.body.message).toMatch(
+        /NestFactory\.create\(AppModule, \{ rawBody: true \}\)/,
+      );
+      const errors = logger.lines.filter((line) => line.startsWith('error'));
+      expect(errors).toEqual([expect.stringContaining('webhook received without its raw body')]);
+    } finally {
+      await app.close();
     }
   });
 
