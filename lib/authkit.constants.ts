@@ -1,6 +1,8 @@
 // Symbol.for keys: two loaded copies of the package (e.g. a linked dev build) still agree.
 export const AUTHKIT_CONFIG = Symbol.for('nestjs-authkit:config');
 export const WORKOS_CLIENT = Symbol.for('nestjs-authkit:workos-client');
+/** The webhook controller class, when `webhooks` is on (its content-type gate is bound to it). */
+export const AUTHKIT_WEBHOOK_CONTROLLER = Symbol.for('nestjs-authkit:webhook-controller');
 
 export const DEFAULT_COOKIE_NAME = 'wos-session';
 /** Browsers cap a cookie at 4096 bytes; anything larger is not ours, so it is never unsealed. */

@@ -1,5 +1,6 @@
-import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AUTHKIT_WEBHOOK_CONTROLLER } from './authkit.constants.js';
 import type { AuthKitModuleOptions } from './authkit.options.js';
 import { createAuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
@@ -38,25 +39,27 @@ export const {
         : [];
       const prefix = routePrefix(extras.routes);
       if (prefix !== undefined) providers.push(AuthService);
+      const webhook = webhookController(extras.webhooks);
+      if (webhook) providers.push({ provide: AUTHKIT_WEBHOOK_CONTROLLER, useValue: webhook });
       return {
         ...definition,
         global: extras.isGlobal,
         providers: [...(definition.providers ?? []), ...providers],
         controllers: [
           ...(prefix === undefined ? [] : [createAuthController(prefix)]),
-          ...(extras.webhooks
-            ? [
-                createFlagWebhookController(
-                  (extras.webhooks === true ? undefined : extras.webhooks.path) ??
-                    'webhooks/workos',
-                ),
-              ]
-            : []),
+          ...(webhook ? [webhook] : []),
         ],
       };
     },
   )
   .build();
+
+function webhookController(webhooks: AuthKitModuleExtras['webhooks']): Type<unknown> | undefined {
+  if (!webhooks) return undefined;
+  return createFlagWebhookController(
+    (webhooks === true ? undefined : webhooks.path) ?? 'webhooks/workos',
+  );
+}
 
 function routePrefix(routes: AuthKitModuleExtras['routes']): string | undefined {
   if (!routes) return undefined;

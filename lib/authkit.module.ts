@@ -1,7 +1,15 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnModuleInit,
+  Optional,
+  type Type,
+} from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
-import { AUTHKIT_CONFIG, WORKOS_CLIENT } from './authkit.constants.js';
+import { AUTHKIT_CONFIG, AUTHKIT_WEBHOOK_CONTROLLER, WORKOS_CLIENT } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
 import {
   resolveAuthKitConfig,
@@ -14,6 +22,7 @@ import { ClaimsWatermark } from './session/claims-watermark.js';
 import { FlagGuard } from './flags/flag.guard.js';
 import { FlagService } from './flags/flag.service.js';
 import { LiveFlags } from './flags/live-flags.js';
+import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
@@ -85,12 +94,25 @@ import { SessionService } from './session/session.service.js';
     FlagAudit,
   ],
 })
-export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit {
-  constructor(moduleRef: ModuleRef, contextGuard: SessionContextGuard) {
+export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {
+  constructor(
+    moduleRef: ModuleRef,
+    contextGuard: SessionContextGuard,
+    @Optional()
+    @Inject(AUTHKIT_WEBHOOK_CONTROLLER)
+    private readonly webhookController?: Type<unknown>,
+  ) {
     super();
     // The first of all global guards, yours included: the session is resolved (and made
     // current) before any of them runs.
     runFirstAmongGlobalGuards(moduleRef, contextGuard);
+  }
+
+  /** A webhook that is not JSON is refused before any body parser (Fastify's included). */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.webhookController) {
+      consumer.apply(WebhookContentTypeMiddleware).forRoutes(this.webhookController);
+    }
   }
 
   /** WebSocket and rpc refusals need those packages' exception classes, when installed. */

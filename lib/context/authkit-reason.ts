@@ -64,4 +64,6 @@ export type AuthKitReason =
   // The webhook route.
   | 'SIGNATURE_MISSING'
   | 'SIGNATURE_INVALID'
-  | 'RAW_BODY_MISSING';
+  | 'RAW_BODY_MISSING'
+  /** A webhook request whose content type is not `application/json`. */
+  | 'UNSUPPORTED_MEDIA_TYPE';

@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import type { AuthKitReason } from './authkit-reason.js';
 
 /** The statuses an AuthKit refusal can carry. */
-export type AuthKitStatus = 400 | 401 | 403 | 404 | 500 | 503;
+export type AuthKitStatus = 400 | 401 | 403 | 404 | 415 | 500 | 503;
 
 export interface AuthKitExceptionInit {
   reason: AuthKitReason;
@@ -22,6 +22,7 @@ const STATUS_TEXT: Record<AuthKitStatus, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -4,10 +4,12 @@ import {
   HttpCode,
   Inject,
   Logger,
+  type OnApplicationBootstrap,
   Post,
   Req,
   type Type,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
@@ -15,25 +17,52 @@ import { AuthKitException } from '../context/authkit.exception.js';
 import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
+import { RawBodyOption } from './raw-body-option.js';
+import { SeenWebhookEvents } from './seen-webhook-events.js';
+import { isJsonContentType, unsupportedMediaType } from './webhook-content-type.middleware.js';
 
 const FLAG_EVENTS = new Set(['flag.created', 'flag.updated', 'flag.deleted', 'flag.rule_updated']);
 
+const RAW_BODY_FIX = 'create the app with NestFactory.create(AppModule, { rawBody: true })';
+
+interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody?: Buffer;
+}
+
+interface WebhookEvent {
+  id?: unknown;
+  event: string;
+  data?: { slug?: unknown };
+}
+
+export interface WebhookReceipt {
+  received: true;
+  /** An event id already processed (a WorkOS retry or a replay): acknowledged, nothing moved. */
+  duplicate?: true;
+}
+
 /**
  * Builds the WorkOS webhook endpoint at `path`. The signature covers the raw body, so the app
- * must be created with `NestFactory.create(AppModule, { rawBody: true })`.
+ * must be created with `NestFactory.create(AppModule, { rawBody: true })`: checked at boot.
  */
 export function createFlagWebhookController(path: string): Type<unknown> {
   @Controller(path)
   @Public()
   @SKIP_SESSION(true)
-  class FlagWebhookController {
+  class FlagWebhookController implements OnApplicationBootstrap {
     private readonly logger = new Logger('AuthKit');
     private readonly secret: string;
+    private readonly toleranceMs: number;
+    private readonly rawBodyOption: RawBodyOption;
+    private readonly seen: SeenWebhookEvents;
+    private reportedRawBodyMissing = false;
 
     constructor(
       @Inject(AUTHKIT_CONFIG) config: AuthKitConfig,
       @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
       private readonly watermark: ClaimsWatermark,
+      adapterHost: HttpAdapterHost,
     ) {
       if (!config.webhookSecret) {
         throw new Error(
@@ -42,24 +71,30 @@ export function createFlagWebhookController(path: string): Type<unknown> {
         );
       }
       this.secret = config.webhookSecret;
+      this.toleranceMs = config.clockToleranceSeconds * 1000;
+      this.rawBodyOption = new RawBodyOption(adapterHost);
+      this.seen = new SeenWebhookEvents(config.store, this.logger);
+    }
+
+    /** Without the raw body no signature can be verified: say so now, not on the first event. */
+    onApplicationBootstrap(): void {
+      if (this.rawBodyOption.value === false) {
+        throw new Error(
+          'AuthKitModule webhooks verify the WorkOS signature over the raw request body, but the ' +
+            `app does not keep it: ${RAW_BODY_FIX} (in tests, ` +
+            'moduleRef.createNestApplication({ rawBody: true })).',
+        );
+      }
     }
 
     @Post()
     @HttpCode(200)
     async receive(
-      @Req() req: { rawBody?: Buffer },
+      @Req() req: WebhookRequest,
       @Headers('workos-signature') signature: string | undefined,
-    ): Promise<{ received: true }> {
-      if (!Buffer.isBuffer(req.rawBody)) {
-        this.logger.error(
-          'webhook received without its raw body: create the app with { rawBody: true }',
-        );
-        throw new AuthKitException({
-          reason: 'RAW_BODY_MISSING',
-          status: 500,
-          detail: 'create the Nest app with { rawBody: true }',
-        });
-      }
+    ): Promise<WebhookReceipt> {
+      // The middleware answers first; this keeps the route safe wherever it is mounted.
+      if (!isJsonContentType(req.headers['content-type'])) throw unsupportedMediaType();
       if (!signature) {
         throw new AuthKitException({
           reason: 'SIGNATURE_MISSING',
@@ -67,28 +102,69 @@ export function createFlagWebhookController(path: string): Type<unknown> {
           detail: 'no WorkOS-Signature header',
         });
       }
-      let event: { event: string; data?: { slug?: unknown } };
+      const payload = this.rawBodyOf(req);
+      this.refuseFutureTimestamp(signature);
+      let event: WebhookEvent;
       try {
         event = (await this.workos.webhooks.constructEvent({
-          payload: req.rawBody.toString('utf8'),
+          payload: payload.toString('utf8'),
           sigHeader: signature,
           secret: this.secret,
-        })) as { event: string; data?: { slug?: unknown } };
+        })) as WebhookEvent;
       } catch (error) {
-        this.logger.warn(
-          `webhook refused: ${error instanceof Error ? error.message.slice(0, 120) : 'bad signature'}`,
-        );
+        this.refused(error instanceof Error ? error.message : 'bad signature');
         throw new AuthKitException({
           reason: 'SIGNATURE_INVALID',
           status: 400,
           detail: 'webhook signature does not verify',
         });
       }
+      // A valid delivery can be replayed while its signature is fresh: every repeat would
+      // refresh every session again. WorkOS retries until it gets a 2xx, so repeats are acked.
+      if (typeof event.id === 'string' && !(await this.seen.firstTime(event.id))) {
+        return { received: true, duplicate: true };
+      }
       if (FLAG_EVENTS.has(event.event)) {
         const slug = typeof event.data?.slug === 'string' ? event.data.slug : undefined;
         this.watermark.move('webhook', slug ? `${event.event} ${slug}` : event.event);
       }
       return { received: true };
+    }
+
+    /**
+     * The raw body, or an empty one when the request has none (it cannot verify). A body that
+     * was not kept means a setup the boot check could not see (`bodyParser: false`, or a JSON
+     * parser of the app's own): reported once, not per request.
+     */
+    private rawBodyOf(req: WebhookRequest): Buffer {
+      if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (!req.headers['transfer-encoding'] && !(length > 0)) return Buffer.alloc(0);
+      if (!this.reportedRawBodyMissing) {
+        this.reportedRawBodyMissing = true;
+        this.logger.error(`webhook received without its raw body: ${RAW_BODY_FIX}`);
+      }
+      throw new AuthKitException({
+        reason: 'RAW_BODY_MISSING',
+        status: 500,
+        detail: RAW_BODY_FIX,
+      });
+    }
+
+    /** The SDK refuses old timestamps only; one from the future would stay replayable longer. */
+    private refuseFutureTimestamp(signature: string): void {
+      const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+      if (!(timestamp > Date.now() + this.toleranceMs)) return;
+      this.refused('timestamp in the future');
+      throw new AuthKitException({
+        reason: 'SIGNATURE_INVALID',
+        status: 400,
+        detail: 'webhook signature timestamp is in the future (check this server clock)',
+      });
+    }
+
+    private refused(why: string): void {
+      this.logger.warn(`webhook refused: ${why.slice(0, 120)}`);
     }
   }
   return FlagWebhookController;

@@ -26,4 +26,6 @@ export const storeKeys = {
   refreshResult: (store: Store, tokenHash: string) => `${store.prefix}refresh:result:${tokenHash}`,
   /** Flag-change watermark broadcasts. */
   watermarkChannel: (store: Store) => `${store.prefix}flags:watermark`,
+  /** A verified webhook event already processed (so a replay or retry moves nothing). */
+  webhookEvent: (store: Store, eventId: string) => `${store.prefix}webhook:event:${eventId}`,
 };

@@ -195,10 +195,14 @@ export async function startApp(
     controllers,
   }).compile();
   const logger = new CapturingLogger();
+  // rawBody as an app with the webhook route needs it (tests may turn `webhooks` on).
   const app =
     platform === 'express'
-      ? moduleRef.createNestApplication({ logger })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
+      ? moduleRef.createNestApplication({ logger, rawBody: true })
+      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+          logger,
+          rawBody: true,
+        });
   await app.init();
   if (platform === 'fastify') {
     await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
