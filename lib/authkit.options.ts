@@ -85,6 +85,15 @@ export interface AuthKitModuleOptions {
    */
   store?: Store;
   /**
+   * What to do with a session that seals larger than a browser keeps in a cookie (4 KiB; a
+   * token with many permissions): `'store'` keeps it in `store` and puts a small sealed
+   * reference in the cookie (authkit-nextjs cannot read such a cookie); `'refuse'` answers
+   * 500 `SESSION_TOO_LARGE` and keeps the old cookie. With the in-process store, `'store'`
+   * sessions end when the process restarts and are not seen by other instances.
+   * @default 'store' with a shared store (RedisStore), else 'refuse'
+   */
+  largeSessions?: 'store' | 'refuse';
+  /**
    * How a `@RequireFlag` route answers a session without the flag: 403 `FLAG_DISABLED`, or 404
    * to hide that the feature exists. `@RequireFlag(slug, { deniedStatus })` overrides it.
    * @default 403
@@ -125,6 +134,7 @@ export interface AuthKitConfig {
   webhookSecret?: string;
   audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   store: Store;
+  largeSessions: 'store' | 'refuse';
   flagDeniedStatus: 403 | 404;
 }
 
@@ -182,6 +192,15 @@ export function resolveAuthKitConfig(
   ) {
     problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
   }
+  if (
+    options.largeSessions !== undefined &&
+    options.largeSessions !== 'store' &&
+    options.largeSessions !== 'refuse'
+  ) {
+    problems.push(
+      "largeSessions must be 'store' (keep sessions over 4 KiB in the store) or 'refuse'.",
+    );
+  }
   const cookieSecure =
     options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
   if (options.cookieSameSite === 'none' && !cookieSecure) {
@@ -193,6 +212,7 @@ export function resolveAuthKitConfig(
     throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
   }
 
+  const store = options.store ?? new MemoryStore();
   const apiBaseUrl = options.workos
     ? options.workos.baseURL
     : baseUrl(options.apiHostname ?? 'api.workos.com', options.https ?? true, options.port);
@@ -224,7 +244,8 @@ export function resolveAuthKitConfig(
     liveFlags: liveFlagsConfig(options.liveFlags),
     webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
     audit: options.audit ?? 'debug',
-    store: options.store ?? new MemoryStore(),
+    store,
+    largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
     flagDeniedStatus: options.flagDeniedStatus ?? 403,
   };
 }
