@@ -123,7 +123,7 @@ describe.each<Platform>(['express', 'fastify'])(
         .set('Cookie', `${COOKIE}=${cookie}`)
         .send({ organizationId });
 
-    it('issue 10.9: a refresh whose token carries 200 permissions keeps the user signed in (cookie ≤ 4096 bytes, session in the store) across two refreshes', async () => {
+    it('issue 10.9: a refresh whose token carries 200 permissions keeps the user signed in (cookie ≤ 4096 bytes, session in the store) across two refreshes (SECURITY 33)', async () => {
       let cookie = await signIn(shared[0]!, CAROL, ORG_A);
       expect(cookieBytes(cookie)).toBeLessThanOrEqual(4096);
       let ref = referenceOf(cookie);
