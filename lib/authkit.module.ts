@@ -33,6 +33,7 @@ import { ConnectionSessions } from './session/connection-sessions.js';
 import { loadTransportErrors } from './context/transport-errors.js';
 import { SessionRefresher } from './session/session.refresher.js';
 import { SessionResolver } from './session/session.resolver.js';
+import { SessionSealer } from './session/session.sealer.js';
 import { SessionService } from './session/session.service.js';
 
 /**
@@ -65,6 +66,7 @@ import { SessionService } from './session/session.service.js';
     AccessTokenVerifier,
     SessionCookie,
     SessionRefresher,
+    SessionSealer,
     SessionResolver,
     SessionService,
     FlagService,

@@ -4,15 +4,20 @@ import type { FlagAuditSink } from './flags/flag-audit.js';
 import { MemoryStore } from './store/memory.store.js';
 import type { Store } from './store/store.js';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
-import { MIN_COOKIE_PASSWORD_LENGTH } from './session/iron.js';
+import { cookiePasswords, type CookiePasswordInput, type CookiePasswords } from './session/iron.js';
 
 export interface AuthKitModuleOptions {
   /** WorkOS client id (`client_...`). Falls back to `WORKOS_CLIENT_ID`. */
   clientId?: string;
   /** WorkOS API key (`sk_...`). Falls back to `WORKOS_API_KEY`. */
   apiKey?: string;
-  /** Seals the session cookie; 32+ characters. Falls back to `WORKOS_COOKIE_PASSWORD`. */
-  cookiePassword?: string;
+  /**
+   * Seals the session cookie; 32+ characters. Falls back to `WORKOS_COOKIE_PASSWORD`.
+   * To rotate, pass several with ids, iron-session's form: `{ 2: 'new…', 1: 'old…' }` reads
+   * cookies sealed with any of them and writes with the highest numeric id (authkit-nextjs and
+   * iron-session configured the same way read and write the same cookies).
+   */
+  cookiePassword?: CookiePasswordInput;
   /** Default `wos-session`, the name authkit-nextjs uses, so both can share one cookie. */
   cookieName?: string;
   cookieDomain?: string;
@@ -80,6 +85,15 @@ export interface AuthKitModuleOptions {
    */
   store?: Store;
   /**
+   * What to do with a session that seals larger than a browser keeps in a cookie (4 KiB; a
+   * token with many permissions): `'store'` keeps it in `store` and puts a small sealed
+   * reference in the cookie (authkit-nextjs cannot read such a cookie); `'refuse'` answers
+   * 500 `SESSION_TOO_LARGE` and keeps the old cookie. With the in-process store, `'store'`
+   * sessions end when the process restarts and are not seen by other instances.
+   * @default 'store' with a shared store (RedisStore), else 'refuse'
+   */
+  largeSessions?: 'store' | 'refuse';
+  /**
    * How a `@RequireFlag` route answers a session without the flag: 403 `FLAG_DISABLED`, or 404
    * to hide that the feature exists. `@RequireFlag(slug, { deniedStatus })` overrides it.
    * @default 403
@@ -101,7 +115,8 @@ export interface AuthKitCookieConfig {
 export interface AuthKitConfig {
   clientId: string;
   apiKey: string;
-  cookiePassword: string;
+  /** Normalized at boot: seal with `current`, unseal with the id a seal names. */
+  cookiePassword: CookiePasswords;
   cookie: AuthKitCookieConfig;
   apiBaseUrl: string;
   issuers: string[];
@@ -119,6 +134,7 @@ export interface AuthKitConfig {
   webhookSecret?: string;
   audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   store: Store;
+  largeSessions: 'store' | 'refuse';
   flagDeniedStatus: 403 | 404;
 }
 
@@ -131,7 +147,7 @@ export function resolveAuthKitConfig(
 ): AuthKitConfig {
   const clientId = options.clientId ?? env.WORKOS_CLIENT_ID;
   const apiKey = options.apiKey ?? env.WORKOS_API_KEY;
-  const cookiePassword = options.cookiePassword ?? env.WORKOS_COOKIE_PASSWORD;
+  const cookiePasswordInput = options.cookiePassword ?? env.WORKOS_COOKIE_PASSWORD;
   const problems: string[] = [];
   if (!clientId) {
     problems.push('clientId is missing: pass { clientId } or set WORKOS_CLIENT_ID (client_...).');
@@ -139,12 +155,11 @@ export function resolveAuthKitConfig(
   if (!apiKey) {
     problems.push('apiKey is missing: pass { apiKey } or set WORKOS_API_KEY (sk_...).');
   }
-  if (!cookiePassword || cookiePassword.length < MIN_COOKIE_PASSWORD_LENGTH) {
-    problems.push(
-      `cookiePassword must be at least ${MIN_COOKIE_PASSWORD_LENGTH} characters ` +
-        `(got ${cookiePassword?.length ?? 0}): pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD, ` +
-        'e.g. from `openssl rand -base64 32`.',
-    );
+  const passwords = cookiePasswords(cookiePasswordInput ?? '');
+  if (!passwords.ok) {
+    for (const problem of passwords.problems) {
+      problems.push(`${problem} Pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD.`);
+    }
   }
   const redirectUriText = options.redirectUri ?? env.WORKOS_REDIRECT_URI;
   const redirectUri = redirectUriText ? parseAbsoluteUrl(redirectUriText) : undefined;
@@ -177,6 +192,15 @@ export function resolveAuthKitConfig(
   ) {
     problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
   }
+  if (
+    options.largeSessions !== undefined &&
+    options.largeSessions !== 'store' &&
+    options.largeSessions !== 'refuse'
+  ) {
+    problems.push(
+      "largeSessions must be 'store' (keep sessions over 4 KiB in the store) or 'refuse'.",
+    );
+  }
   const cookieSecure =
     options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
   if (options.cookieSameSite === 'none' && !cookieSecure) {
@@ -184,10 +208,11 @@ export function resolveAuthKitConfig(
       'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
     );
   }
-  if (problems.length > 0 || !clientId || !apiKey || !cookiePassword) {
+  if (problems.length > 0 || !clientId || !apiKey || !passwords.ok) {
     throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
   }
 
+  const store = options.store ?? new MemoryStore();
   const apiBaseUrl = options.workos
     ? options.workos.baseURL
     : baseUrl(options.apiHostname ?? 'api.workos.com', options.https ?? true, options.port);
@@ -198,7 +223,7 @@ export function resolveAuthKitConfig(
   return {
     clientId,
     apiKey,
-    cookiePassword,
+    cookiePassword: passwords.passwords,
     cookie: {
       name: options.cookieName ?? DEFAULT_COOKIE_NAME,
       domain: options.cookieDomain,
@@ -219,7 +244,8 @@ export function resolveAuthKitConfig(
     liveFlags: liveFlagsConfig(options.liveFlags),
     webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
     audit: options.audit ?? 'debug',
-    store: options.store ?? new MemoryStore(),
+    store,
+    largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
     flagDeniedStatus: options.flagDeniedStatus ?? 403,
   };
 }

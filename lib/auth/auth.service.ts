@@ -4,10 +4,11 @@ import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import type { AuthKitReason } from '../context/authkit-reason.js';
 import { httpCarrier, type HttpRequestLike } from '../context/carrier.js';
-import { fitsInCookie, SessionCookie } from '../session/session.cookie.js';
+import { SessionCookie } from '../session/session.cookie.js';
 import { classifyRefreshError, sessionFromAuthentication } from '../session/session.refresher.js';
 import { ConnectionSessions } from '../session/connection-sessions.js';
 import { SessionResolver, tokenFailure } from '../session/session.resolver.js';
+import { SessionSealer } from '../session/session.sealer.js';
 import type { AuthKitFailure, SessionResolution } from '../session/session.types.js';
 import { crossSiteReason } from './cross-site.js';
 import { safeReturnTo } from './return-to.js';
@@ -40,7 +41,7 @@ export type CallbackOutcome =
 
 export type StateChangeOutcome =
   | { ok: true; redirectTo: string; body: Record<string, unknown> }
-  | { ok: false; status: 400 | 401 | 403 | 503; reason: AuthKitReason; detail: string };
+  | { ok: false; status: 400 | 401 | 403 | 500 | 503; reason: AuthKitReason; detail: string };
 
 /**
  * The sign-in loop behind the auth routes: authorization URL with PKCE and a sealed state
@@ -58,6 +59,7 @@ export class AuthService {
     private readonly cookie: SessionCookie,
     private readonly resolver: SessionResolver,
     private readonly connections: ConnectionSessions,
+    private readonly sealer: SessionSealer,
   ) {
     if (!config.redirectUri) {
       throw new Error(
@@ -146,11 +148,14 @@ export class AuthService {
         `unusable access token: ${session.detail}`,
       );
     }
-    const { sealed, claims } = session;
-    if (!fitsInCookie(sealed)) {
-      this.cookie.write(res, sealed); // logs the size and the fix
-      this.cookie.clear(res);
-      return this.refuse(req, 'SESSION_TOO_LARGE', 500, 'the session does not fit in a cookie');
+    const { claims } = session;
+    // Decided before onSuccess: a sign-in that cannot be kept provisions nothing. The old
+    // cookie, if any, is kept.
+    const cookie = await this.sealer.toCookie(session);
+    if (!cookie.ok) {
+      return cookie.reason === 'SESSION_TOO_LARGE'
+        ? this.refuse(req, 'SESSION_TOO_LARGE', 500, cookie.detail)
+        : this.refuse(req, 'SIGN_IN_UNAVAILABLE', 503, cookie.detail);
     }
 
     let returnTo = state.returnTo;
@@ -168,10 +173,11 @@ export class AuthService {
         });
         if (result?.returnTo !== undefined) returnTo = safeReturnTo(result.returnTo, this.origin);
       } catch (error) {
+        await this.sealer.forget(cookie.value);
         return this.refuse(req, 'ON_SUCCESS_FAILED', 500, 'the app refused the sign-in', error);
       }
     }
-    this.cookie.write(res, sealed);
+    this.cookie.write(res, cookie.value);
     this.logger.debug({
       event: 'sign-in',
       user: response.user.id,
@@ -194,7 +200,11 @@ export class AuthService {
     if (crossSite) return forbidden(crossSite);
     const returnTo = this.config.signOutReturnTo ?? safeReturnTo(body.returnTo, this.origin);
     const sessionId = await this.resolver.cookieSessionId(req);
-    if (this.cookie.read(req) !== undefined) this.cookie.clear(res);
+    const raw = this.cookie.read(req);
+    if (raw !== undefined) {
+      this.cookie.clear(res);
+      await this.sealer.forget(raw);
+    }
     if (sessionId) this.connections.endSession(sessionId);
     const redirectTo = sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo })
@@ -221,7 +231,7 @@ export class AuthService {
     }
     const opened = await this.resolver.openCookie(req);
     if (!opened.ok) return fromFailure(opened.failure);
-    const { data, check } = opened;
+    const { data, check, reference } = opened;
     if (check.status !== 'valid' && check.status !== 'expired') {
       return fromFailure(tokenFailure(check, 'cookie'));
     }
@@ -248,7 +258,7 @@ export class AuthService {
 
     const resolution: SessionResolution = await this.resolver.refreshCookie(
       httpCarrier(req, res),
-      { data, claims: check.claims },
+      { data, claims: check.claims, reference },
       organizationId,
     );
     if (!resolution.ok) return fromFailure(resolution.failure);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { seal, unseal } from '../session/iron.js';
+import { seal, unseal, type CookiePasswords } from '../session/iron.js';
 import type { SignInErrorReason } from './sign-in.events.js';
 
 /** How long a started sign-in may take before its state expires. */
@@ -24,7 +24,11 @@ export interface StartedSignIn {
 }
 
 /** A fresh PKCE verifier (RFC 7636, S256) and state nonce, sealed into the state cookie. */
-export function startSignIn(returnTo: string, password: string, now = Date.now()): StartedSignIn {
+export function startSignIn(
+  returnTo: string,
+  password: string | CookiePasswords,
+  now = Date.now(),
+): StartedSignIn {
   const nonce = randomBytes(24).toString('base64url');
   const codeVerifier = randomBytes(32).toString('base64url');
   const state: SignInState = {
@@ -48,7 +52,7 @@ export type StateCheck =
 export function checkSignInState(
   stateParam: unknown,
   cookie: string | undefined,
-  password: string,
+  password: string | CookiePasswords,
   now = Date.now(),
 ): StateCheck {
   if (typeof stateParam !== 'string' || stateParam.length === 0) {

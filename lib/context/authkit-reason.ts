@@ -18,6 +18,15 @@ export type AuthKitFailureReason =
   | 'STALE_CLAIMS'
   /** A WebSocket connection whose session was signed out on this instance. */
   | 'SESSION_ENDED'
+  /** The cookie refers to a session kept in the store, and the store no longer has it. */
+  | 'SESSION_NOT_FOUND'
+  /** The store that keeps sessions too large for a cookie could not be reached (503). */
+  | 'STORE_UNAVAILABLE'
+  /**
+   * A refreshed session seals larger than a browser keeps in a cookie and nowhere else is
+   * configured to keep it (500): use RedisStore, `largeSessions: 'store'`, or trim the token.
+   */
+  | 'SESSION_TOO_LARGE'
   /** A Nest context this package cannot read a credential from (e.g. rpc without a subclass). */
   | 'UNSUPPORTED_CONTEXT';
 
@@ -39,6 +48,7 @@ export type SignInErrorReason =
   | 'AUTHORIZATION_DENIED'
   | 'CODE_REJECTED'
   | 'SIGN_IN_UNAVAILABLE'
+  /** Also a session failure (a refresh), hence in both unions. */
   | 'SESSION_TOO_LARGE'
   | 'ON_SUCCESS_FAILED';
 

@@ -24,15 +24,21 @@ export class SessionCookie {
     return findCookie(header(req, 'cookie'), this.config.cookie.name);
   }
 
-  write(res: object, sealed: string): void {
-    if (!fitsInCookie(sealed)) {
-      // Browsers drop such a cookie without a word; say it loudly instead.
+  /**
+   * Writes the session cookie; false, logged, and nothing written when the value is over the
+   * browsers' limit (SessionSealer keeps such sessions in the store or refuses them first).
+   */
+  write(res: object, value: string): boolean {
+    if (!fitsInCookie(value, this.name)) {
+      // Browsers drop such a cookie without a word, and the user is signed out.
       this.logger.error(
-        `sealed session is ${sealed.length} bytes, over the browsers' ${MAX_CREDENTIAL_BYTES}-byte ` +
-          'cookie limit: the browser will drop it. Trim roles/permissions/entitlements on the token.',
+        `session cookie of ${value.length} bytes not written: over the browsers' ` +
+          `${MAX_CREDENTIAL_BYTES}-byte cookie limit.`,
       );
+      return false;
     }
-    this.writeOther(res, this.name, sealed, this.config.cookie.maxAge);
+    this.writeOther(res, this.name, value, this.config.cookie.maxAge);
+    return true;
   }
 
   clear(res: object): void {
@@ -77,9 +83,9 @@ export class SessionCookie {
   }
 }
 
-/** Whether a sealed value fits in one browser cookie. */
-export function fitsInCookie(sealed: string): boolean {
-  return sealed.length <= MAX_CREDENTIAL_BYTES;
+/** Whether a value fits in one browser cookie: name, `=` and value count (Chrome, Firefox). */
+export function fitsInCookie(value: string, name = ''): boolean {
+  return (name ? name.length + 1 : 0) + value.length <= MAX_CREDENTIAL_BYTES;
 }
 
 export function findCookie(cookieHeader: string | undefined, name: string): string | undefined {

@@ -5,10 +5,10 @@ import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/ca
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
 import { ClaimsWatermark } from './claims-watermark.js';
 import { ConnectionSessions } from './connection-sessions.js';
-import { unseal } from './iron.js';
 import { sessionEntries, type SessionEntry } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionRefresher, type RefreshOutcome } from './session.refresher.js';
+import { SessionSealer, type SessionReference } from './session.sealer.js';
 import type {
   AccessTokenClaims,
   AuthKitFailure,
@@ -23,11 +23,13 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 const SOCKETS_NEVER_REFRESH =
   'access token expired: a WebSocket connection never refreshes; refresh over HTTP, then reconnect';
 
-type Opened = { data: SealedSessionData; claims: AccessTokenClaims };
+/** `reference`: the store entry the cookie referred to, for a session too large for a cookie. */
+type Opened = { data: SealedSessionData; claims: AccessTokenClaims; reference?: SessionReference };
 
 /** A cookie that unsealed, with its token checked (possibly expired). */
 export type OpenedCookie =
-  { ok: true; data: SealedSessionData; check: TokenCheck } | { ok: false; failure: AuthKitFailure };
+  | { ok: true; data: SealedSessionData; check: TokenCheck; reference?: SessionReference }
+  | { ok: false; failure: AuthKitFailure };
 
 /**
  * Turns a request into a session once: the first of guard / interceptor / service to ask
@@ -49,6 +51,7 @@ export class SessionResolver {
     private readonly verifier: AccessTokenVerifier,
     private readonly refresher: SessionRefresher,
     private readonly cookie: SessionCookie,
+    private readonly sealer: SessionSealer,
     private readonly watermark: ClaimsWatermark,
     private readonly connections: ConnectionSessions,
   ) {}
@@ -161,7 +164,7 @@ export class SessionResolver {
       // Joined a refresh already under way for another organization: go on from its result.
       outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore);
     }
-    const resolution = this.applyRefresh(carrier, outcome);
+    const resolution = await this.applyRefresh(carrier, outcome, opened.reference);
     this.override(carrier, resolution);
     return resolution;
   }
@@ -212,8 +215,13 @@ export class SessionResolver {
     }
 
     const opened = await this.open(raw);
-    if (!opened.ok) return opened;
-    const { data, check } = opened;
+    if (!opened.ok) {
+      // The store lost the session (evicted, signed out): the cookie can never work again.
+      if (opened.failure.reason === 'SESSION_NOT_FOUND' && carrier.res)
+        this.cookie.clear(carrier.res);
+      return opened;
+    }
+    const { data, check, reference } = opened;
     switch (check.status) {
       case 'valid': {
         const session = toSession('cookie', data.accessToken, check.claims, data);
@@ -221,13 +229,18 @@ export class SessionResolver {
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
         return this.freshAt(session) >= notBefore
           ? resolution
-          : this.freshen(carrier, resolution, notBefore, { data, claims: check.claims });
+          : this.freshen(carrier, resolution, notBefore, { data, claims: check.claims, reference });
       }
       case 'expired':
         if (!carrier.res) {
           return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
         }
-        return this.refreshCookie(carrier, { data, claims: check.claims }, undefined, notBefore);
+        return this.refreshCookie(
+          carrier,
+          { data, claims: check.claims, reference },
+          undefined,
+          notBefore,
+        );
       default:
         return rejectedToken(check, 'cookie');
     }
@@ -244,7 +257,11 @@ export class SessionResolver {
     if (!opened) {
       const reopened = await this.openCookie(carrier.req);
       if (!reopened.ok || reopened.check.status !== 'valid') return { ...current, stale: true };
-      opened = { data: reopened.data, claims: reopened.check.claims };
+      opened = {
+        data: reopened.data,
+        claims: reopened.check.claims,
+        reference: reopened.reference,
+      };
     }
     const fresh = await this.refreshCookie(carrier, opened, undefined, notBefore);
     if (fresh.ok || fresh.failure.status !== 503) return fresh;
@@ -255,13 +272,8 @@ export class SessionResolver {
     if (raw.length > MAX_CREDENTIAL_BYTES) {
       return { ok: false, failure: failure('INVALID_SESSION', 'cookie too large', 'cookie') };
     }
-    const unsealed = unseal(raw, this.config.cookiePassword);
-    if (!unsealed.ok) {
-      return {
-        ok: false,
-        failure: failure('INVALID_SESSION', `cookie ${unsealed.reason}`, 'cookie'),
-      };
-    }
+    const unsealed = await this.sealer.fromCookie(raw);
+    if (!unsealed.ok) return unsealed;
     const data = unsealed.data as Partial<SealedSessionData> | null;
     if (
       typeof data !== 'object' ||
@@ -275,17 +287,33 @@ export class SessionResolver {
       };
     }
     const check = await this.verifier.verify(data.accessToken);
-    return { ok: true, data: data as SealedSessionData, check };
+    return {
+      ok: true,
+      data: data as SealedSessionData,
+      check,
+      reference: unsealed.reference,
+    };
   }
 
-  private applyRefresh(carrier: AuthKitCarrier, outcome: RefreshOutcome): SessionResolution {
+  private async applyRefresh(
+    carrier: AuthKitCarrier,
+    outcome: RefreshOutcome,
+    previous: SessionReference | undefined,
+  ): Promise<SessionResolution> {
     const { res } = carrier;
     if (!res) return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
     if (outcome.ok) {
-      this.cookie.write(res, outcome.sealed);
+      const cookie = await this.sealer.toCookie(outcome, previous);
+      if (!cookie.ok) {
+        // Keep the old cookie: a cookie the browser would drop signs the user out silently,
+        // and a store that blinked must not end the session.
+        const { reason, status, detail } = cookie;
+        return { ok: false, failure: { reason, status, detail, source: 'cookie' } };
+      }
+      this.cookie.write(res, cookie.value);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
       this.freshSince.set(session, outcome.startedAt);
-      this.cache.set(this.cache.keyOf(outcome.sealed), session);
+      this.cache.set(this.cache.keyOf(cookie.value), session);
       return { ok: true, session, refreshed: true };
     }
     if (outcome.terminal) {

@@ -12,6 +12,7 @@ import {
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
 import { enterRequest, requestContext } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
+import { SessionSealer } from './session.sealer.js';
 import { rejectedToken, SessionResolver } from './session.resolver.js';
 import type { AuthKitFailureReason, AuthKitSession, SessionResolution } from './session.types.js';
 
@@ -37,6 +38,7 @@ export class SessionService {
     private readonly cookie: SessionCookie,
     private readonly connections: ConnectionSessions,
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
+    private readonly sealer: SessionSealer,
   ) {}
 
   /**
@@ -122,12 +124,12 @@ export class SessionService {
     }
     const opened = await this.resolver.openCookie(entry.carrier.req);
     if (!opened.ok) return opened;
-    const { data, check } = opened;
+    const { data, check, reference } = opened;
     if (check.status !== 'valid' && check.status !== 'expired')
       return rejectedToken(check, 'cookie');
     return this.resolver.refreshCookie(
       entry.carrier,
-      { data, claims: check.claims },
+      { data, claims: check.claims, reference },
       options.organizationId ?? check.claims.org_id ?? data.organizationId,
     );
   }
@@ -149,8 +151,10 @@ export class SessionService {
     const sessionId = resolution?.ok
       ? resolution.session.sessionId
       : await this.resolver.cookieSessionId(carrier.req);
-    if (carrier.res && this.cookie.read(carrier.req) !== undefined) {
+    const raw = this.cookie.read(carrier.req);
+    if (carrier.res && raw !== undefined) {
       this.cookie.clear(carrier.res);
+      await this.sealer.forget(raw);
     }
     if (!sessionId) return undefined;
     this.connections.endSession(sessionId);

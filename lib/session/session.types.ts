@@ -42,8 +42,11 @@ export type { AuthKitFailureReason };
 
 export interface AuthKitFailure {
   reason: AuthKitFailureReason;
-  /** 401, or 503 when WorkOS could not be reached and the session may still be good. */
-  status: 401 | 503;
+  /**
+   * 401; 503 when WorkOS (or the session store) could not be reached and the session may still
+   * be good; 500 when a refreshed session cannot be kept (`SESSION_TOO_LARGE`).
+   */
+  status: 401 | 500 | 503;
   /** Safe to show: never a token or cookie value. */
   detail: string;
   source?: 'cookie' | 'bearer';

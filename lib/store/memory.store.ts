@@ -1,11 +1,14 @@
 import type { Store } from './store.js';
 
+const SWEEP_EVERY_WRITES = 1000;
+
 /** The in-process default: one instance, nothing shared. */
 export class MemoryStore implements Store {
   readonly shared = false;
   readonly prefix = 'nestjs-authkit:';
   private readonly values = new Map<string, { value: string; until: number }>();
   private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private writes = 0;
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if ((await this.get(key)) !== undefined) return false;
@@ -24,7 +27,14 @@ export class MemoryStore implements Store {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    this.values.set(key, { value, until: Date.now() + ttlMs });
+    const now = Date.now();
+    // Keys nobody reads again (a replaced session entry) would otherwise stay forever.
+    if (++this.writes % SWEEP_EVERY_WRITES === 0) this.sweep(now);
+    this.values.set(key, { value, until: now + ttlMs });
+  }
+
+  private sweep(now: number): void {
+    for (const [key, entry] of this.values) if (entry.until <= now) this.values.delete(key);
   }
 
   async delete(key: string): Promise<void> {

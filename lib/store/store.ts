@@ -24,6 +24,11 @@ export const storeKeys = {
   refreshLock: (store: Store, tokenHash: string) => `${store.prefix}refresh:lock:${tokenHash}`,
   /** The exchange's outcome: the sealed session (encrypted with the cookie password) or why not. */
   refreshResult: (store: Store, tokenHash: string) => `${store.prefix}refresh:result:${tokenHash}`,
+  /**
+   * A session too large for a cookie (its seal, encrypted with the cookie password); the
+   * cookie then holds a sealed reference to this random id.
+   */
+  session: (store: Store, id: string) => `${store.prefix}session:${id}`,
   /** Flag-change watermark broadcasts. */
   watermarkChannel: (store: Store) => `${store.prefix}flags:watermark`,
   /** A verified webhook event already processed (so a replay or retry moves nothing). */

@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createHash, createHmac, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seal } from '../session/iron.js';
+import { seal, type CookiePasswords } from '../session/iron.js';
 import { errorPage, flagsPage, indexPage, loginPage, type PageWorld } from './emulator-pages.js';
 import { isFlagOn, toRuntimeFlag, type EmulatorFlag, type OrgRule } from './flag-model.js';
 
@@ -194,7 +194,7 @@ export class WorkOSEmulator {
   }
 
   /** The `wos-session` cookie value @workos-inc/node would write for this session. */
-  sealSession(session: EmulatorSession, cookiePassword: string): string {
+  sealSession(session: EmulatorSession, cookiePassword: string | CookiePasswords): string {
     return seal(
       {
         accessToken: session.accessToken,

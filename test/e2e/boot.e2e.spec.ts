@@ -49,6 +49,13 @@ describe('module configuration', () => {
     );
   });
 
+  it('issue 10.13: fails at boot on a short password in a rotation map, naming its id and the fix', async () => {
+    const rotated = { 2: COOKIE_PASSWORD, 1: 'too-short' };
+    await expect(boot({ ...emulator.connection(), cookiePassword: rotated })).rejects.toThrow(
+      /cookiePassword id "1" must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
+    );
+  });
+
   it('fails at boot without a client id or API key, naming the env vars', async () => {
     delete process.env.WORKOS_CLIENT_ID;
     delete process.env.WORKOS_API_KEY;

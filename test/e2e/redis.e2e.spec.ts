@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ClaimsWatermark } from '../../lib/session/claims-watermark.js';
@@ -15,55 +13,8 @@ import {
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
+import { OwnRedis, ready } from './support/own-redis.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
-
-/** A Redis of this test's own (so it can be stopped mid-test), on a free port. */
-class OwnRedis {
-  private process?: ChildProcess;
-  constructor(readonly port: number) {}
-
-  async start(): Promise<void> {
-    this.process = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    // Ready when it says so on stdout.
-    await new Promise<void>((resolve, reject) => {
-      this.process!.once('error', reject);
-      this.process!.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) resolve();
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null) return;
-    await new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGKILL');
-    });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** Resolves on the client's next 'ready' (connected, or reconnected after a restart). */
-function ready(client: Redis): Promise<void> {
-  return client.status === 'ready'
-    ? Promise.resolve()
-    : new Promise((resolve) => client.once('ready', () => resolve()));
-}
 
 describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on %s', (platform) => {
   let emulator: WorkOSEmulator;
@@ -74,8 +25,7 @@ describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on 
 
   beforeAll(async () => {
     emulator = await startSeededEmulator();
-    redis = new OwnRedis(await freePort());
-    await redis.start();
+    redis = await OwnRedis.start();
     const prefix = `nestjs-authkit-test-${randomBytes(4).toString('hex')}:`;
     for (let i = 0; i < 2; i++) {
       const client = new Redis({

@@ -136,6 +136,11 @@ class GuardedController {
     return { userId };
   }
 
+  @Get('permissions')
+  permissions(@CurrentSession() session: AuthKitSession) {
+    return { userId: session.userId, permissions: session.permissions.length };
+  }
+
   @Get('open')
   @Public()
   open() {

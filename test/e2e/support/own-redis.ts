@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { Redis } from 'ioredis';
+
+/** A Redis of a test's own (so it can be stopped or paused mid-test), on a free port. */
+export class OwnRedis {
+  private process?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  static async start(): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort());
+    await redis.start();
+    return redis;
+  }
+
+  async start(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    // Ready when it says so on stdout.
+    await new Promise<void>((resolve, reject) => {
+      this.process!.once('error', reject);
+      this.process!.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('Ready to accept connections')) resolve();
+      });
+    });
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, commands go unanswered, data stays. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGKILL');
+    });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Resolves on the client's next 'ready' (connected, or reconnected after a restart). */
+export function ready(client: Redis): Promise<void> {
+  return client.status === 'ready'
+    ? Promise.resolve()
+    : new Promise((resolve) => client.once('ready', () => resolve()));
+}
