@@ -3,6 +3,8 @@ export const AUTHKIT_CONFIG = Symbol.for('nestjs-authkit:config');
 export const WORKOS_CLIENT = Symbol.for('nestjs-authkit:workos-client');
 /** The webhook controller class, when `webhooks` is on (its content-type gate is bound to it). */
 export const AUTHKIT_WEBHOOK_CONTROLLER = Symbol.for('nestjs-authkit:webhook-controller');
+/** The client for code and refresh grants: single-use credentials get a longer budget. */
+export const WORKOS_GRANT_CLIENT = Symbol.for('nestjs-authkit:workos-grant-client');
 
 export const DEFAULT_COOKIE_NAME = 'wos-session';
 /** Browsers cap a cookie at 4096 bytes; anything larger is not ours, so it is never unsealed. */

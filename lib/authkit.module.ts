@@ -9,7 +9,12 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
-import { AUTHKIT_CONFIG, AUTHKIT_WEBHOOK_CONTROLLER, WORKOS_CLIENT } from './authkit.constants.js';
+import {
+  AUTHKIT_CONFIG,
+  AUTHKIT_WEBHOOK_CONTROLLER,
+  WORKOS_CLIENT,
+  WORKOS_GRANT_CLIENT,
+} from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
 import {
   resolveAuthKitConfig,
@@ -52,16 +57,13 @@ import { SessionService } from './session/session.service.js';
       provide: WORKOS_CLIENT,
       inject: [AUTHKIT_MODULE_OPTIONS, AUTHKIT_CONFIG],
       useFactory: (options: AuthKitModuleOptions, config: AuthKitConfig) =>
-        options.workos ??
-        new WorkOS(config.apiKey, {
-          clientId: config.clientId,
-          apiHostname: options.apiHostname,
-          https: options.https,
-          port: options.port,
-          timeout: config.requestTimeoutMs,
-          // A user is waiting: fail fast and keep the cookie; the next request tries again.
-          maxRetries: 0,
-        }),
+        options.workos ?? workosClient(options, config, config.requestTimeoutMs),
+    },
+    {
+      provide: WORKOS_GRANT_CLIENT,
+      inject: [AUTHKIT_MODULE_OPTIONS, AUTHKIT_CONFIG],
+      useFactory: (options: AuthKitModuleOptions, config: AuthKitConfig) =>
+        options.workos ?? workosClient(options, config, config.refreshTimeoutMs),
     },
     AccessTokenVerifier,
     SessionCookie,
@@ -121,4 +123,20 @@ export class AuthKitModule extends AuthKitConfigurableModule implements OnModule
   async onModuleInit(): Promise<void> {
     await loadTransportErrors();
   }
+}
+
+function workosClient(
+  options: AuthKitModuleOptions,
+  config: AuthKitConfig,
+  timeout: number,
+): WorkOS {
+  return new WorkOS(config.apiKey, {
+    clientId: config.clientId,
+    apiHostname: options.apiHostname,
+    https: options.https,
+    port: options.port,
+    timeout,
+    // A user is waiting: fail fast and keep the cookie; the next request tries again.
+    maxRetries: 0,
+  });
 }

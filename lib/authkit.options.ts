@@ -41,8 +41,14 @@ export interface AuthKitModuleOptions {
   issuer?: string | string[];
   /** Allowed clock skew for `exp`/`nbf`/`iat`; default 30 s. */
   clockToleranceSeconds?: number;
-  /** Timeout of each WorkOS API call (refresh included); default 5000 ms. */
+  /** Timeout of each WorkOS API call; default 5000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Timeout of a code or refresh grant; default 3 × `requestTimeoutMs` (15 s). Longer than
+   * other calls: WorkOS may rotate the refresh token for an exchange whose answer we gave up
+   * on, and the next try is then refused with `invalid_grant`.
+   */
+  refreshTimeoutMs?: number;
   /** Bring your own client (its host settings then win over apiHostname/https/port). */
   workos?: WorkOS;
   /**
@@ -123,6 +129,7 @@ export interface AuthKitConfig {
   jwksUrl: string;
   clockToleranceSeconds: number;
   requestTimeoutMs: number;
+  refreshTimeoutMs: number;
   /** Parsed `redirectUri`, when one is configured. */
   redirectUri?: URL;
   /** The app's own origin (from `redirectUri`) plus `trustedOrigins`. */
@@ -201,6 +208,7 @@ export function resolveAuthKitConfig(
       "largeSessions must be 'store' (keep sessions over 4 KiB in the store) or 'refuse'.",
     );
   }
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const cookieSecure =
     options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
   if (options.cookieSameSite === 'none' && !cookieSecure) {
@@ -235,7 +243,8 @@ export function resolveAuthKitConfig(
     issuers,
     jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
     clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
-    requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+    requestTimeoutMs,
+    refreshTimeoutMs: options.refreshTimeoutMs ?? 3 * requestTimeoutMs,
     redirectUri,
     allowedOrigins: [...(redirectUri ? [redirectUri.origin] : []), ...trustedOrigins],
     callback: options.callback ?? {},

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
-import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import { AUTHKIT_CONFIG, WORKOS_CLIENT, WORKOS_GRANT_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import type { AuthKitReason } from '../context/authkit-reason.js';
 import { httpCarrier, type HttpRequestLike } from '../context/carrier.js';
@@ -56,6 +56,7 @@ export class AuthService {
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
+    @Inject(WORKOS_GRANT_CLIENT) private readonly grants: WorkOS,
     private readonly cookie: SessionCookie,
     private readonly resolver: SessionResolver,
     private readonly connections: ConnectionSessions,
@@ -120,7 +121,7 @@ export class AuthService {
 
     let response: AuthenticationResponse;
     try {
-      response = await this.workos.userManagement.authenticateWithCode({
+      response = await this.grants.userManagement.authenticateWithCode({
         clientId: this.config.clientId,
         code,
         codeVerifier: state.codeVerifier,

@@ -9,13 +9,18 @@ export interface RedisStoreOptions {
   options?: RedisOptions;
   /** Key prefix, default `nestjs-authkit:` (one per app sharing a Redis). */
   prefix?: string;
-  /** Per-command budget: a slow Redis counts as down (default 250 ms). */
+  /**
+   * Per-command budget (default 2000 ms). A slow Redis is waited for, not taken for a dead
+   * one: a refresh coordinated through it waits for the lock or the result rather than
+   * exchanging the same token a second time. A dead Redis fails commands at once.
+   */
   commandTimeoutMs?: number;
 }
 
 /**
- * Shares refresh coordination and the flag watermark across instances through Redis. Every
- * command fails fast (a slow Redis counts as down); callers fall back to in-process behaviour.
+ * Shares refresh coordination and the flag watermark across instances through Redis. A command
+ * that fails (or outlives its budget) is reported to the caller, which decides: refreshes wait
+ * or answer 503, never sign anyone out; watermark broadcasts fall back to this instance.
  */
 export class RedisStore implements Store {
   readonly shared = true;
@@ -31,7 +36,7 @@ export class RedisStore implements Store {
     this.client = client;
     this.owned = owned;
     this.prefix = options.prefix ?? 'nestjs-authkit:';
-    this.timeoutMs = options.commandTimeoutMs ?? 250;
+    this.timeoutMs = options.commandTimeoutMs ?? 2000;
   }
 
   /** Creates the store (ioredis is an optional peer dependency, loaded here). */

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
-import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import { createHash } from 'node:crypto';
+import { AUTHKIT_CONFIG, WORKOS_GRANT_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { checkClaims } from './access-token.verifier.js';
-import { storeKeys } from '../store/store.js';
+import { ExpiringMap } from './expiring-map.js';
 import { seal, unseal } from './iron.js';
+import { RefreshCoordination, type SharedRefreshResult } from './refresh-coordination.js';
 import type { AccessTokenClaims, SealedSessionData } from './session.types.js';
 
 export type RefreshOutcome =
@@ -18,8 +18,12 @@ export type RefreshOutcome =
       /** Unix ms when the exchange started: the token reflects flags as of then, or later. */
       startedAt: number;
     }
-  /** terminal: the refresh token is dead (clear the cookie); otherwise WorkOS was unreachable. */
-  | { ok: false; terminal: boolean; detail: string };
+  /**
+   * terminal: the refresh token is dead (clear the cookie); otherwise WorkOS was unreachable.
+   * unanswered: the exchange may have reached WorkOS (timeout, reset, 5xx). spent: WorkOS
+   * said invalid_grant while that was in doubt (the new session may still arrive).
+   */
+  | { ok: false; terminal: boolean; detail: string; unanswered?: boolean; spent?: boolean };
 
 /** Errors after which the refresh token can never work again (the SDK's own list). */
 const TERMINAL_ERRORS = new Set(['invalid_grant', 'mfa_enrollment', 'sso_required']);
@@ -30,32 +34,56 @@ const TERMINAL_ERRORS = new Set(['invalid_grant', 'mfa_enrollment', 'sso_require
  * of spending a dead token (which WorkOS answers with `invalid_grant`).
  */
 const REUSE_WINDOW_MS = 30_000;
-/** How often an instance waiting on another's refresh looks for its result. */
-const SHARED_POLL_MS = 20;
+/**
+ * How long a transient failure answers for its refresh token: an outage costs one upstream
+ * call per token per window, not one per request (the 503's `Retry-After` is 1 s).
+ */
+const FAILURE_MEMORY_MS = 1000;
+/**
+ * How long an `invalid_grant` is doubted after an exchange of the same token went unanswered
+ * (timeout, reset, 5xx) or while instances could not coordinate: WorkOS may have rotated the
+ * token for a request whose answer we never saw, or another instance holds the new session.
+ * Inside it the session is kept (503) and the token is not sent again; after it, it is dead.
+ */
+const DOUBT_WINDOW_MS = 30_000;
 
 /**
  * Exchanges refresh tokens, at most one upstream call per refresh token at a time in this
- * process: concurrent callers share the winner's result.
+ * process (and across instances with a shared store): concurrent callers share the winner's
+ * result, and its failure too.
  */
 @Injectable()
 export class SessionRefresher {
   private readonly logger = new Logger('AuthKit');
-  /** This instance's name on the refresh locks it holds. */
-  private readonly owner = randomBytes(8).toString('hex');
-  private storeFailing = false;
+  private readonly coordination?: RefreshCoordination;
   private readonly inFlight = new Map<
     string,
     { startedAt: number; outcome: Promise<RefreshOutcome> }
   >();
-  private readonly recent = new Map<
-    string,
-    { outcome: RefreshOutcome; startedAt: number; until: number }
-  >();
+  /** Sessions and dead tokens, by refresh-token hash. */
+  private readonly recent = new ExpiringMap<{ outcome: RefreshOutcome; startedAt: number }>(
+    REUSE_WINDOW_MS,
+  );
+  private readonly failures = new ExpiringMap<RefreshOutcome>(FAILURE_MEMORY_MS);
+  /** Tokens whose last exchange went unanswered: their next invalid_grant is doubted. */
+  private readonly unanswered = new ExpiringMap<true>(DOUBT_WINDOW_MS);
+  /** Tokens answered invalid_grant while doubted: never sent upstream again. */
+  private readonly spent = new ExpiringMap<true>(DOUBT_WINDOW_MS);
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
-    @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
-  ) {}
+    @Inject(WORKOS_GRANT_CLIENT) private readonly workos: WorkOS,
+  ) {
+    if (config.store.shared) {
+      this.coordination = new RefreshCoordination(
+        config.store,
+        config.refreshTimeoutMs + 2000,
+        REUSE_WINDOW_MS,
+        FAILURE_MEMORY_MS,
+        DOUBT_WINDOW_MS,
+      );
+    }
+  }
 
   /**
    * Refreshes `previous` (in `organizationId`). `notBefore` (Unix ms): a result whose exchange
@@ -69,12 +97,14 @@ export class SessionRefresher {
   ): Promise<RefreshOutcome> {
     const key = createHash('sha256').update(previous.refreshToken).digest('base64url');
     const now = Date.now();
-    const recent = this.recent.get(key);
-    if (recent && recent.until > now) {
+    const recent = this.recent.get(key, now);
+    if (recent) {
       if (!recent.outcome.ok || recent.startedAt >= notBefore)
         return Promise.resolve(recent.outcome);
       return this.refresh(recent.outcome.data, organizationId, notBefore);
     }
+    const failed = this.failures.get(key, now);
+    if (failed) return Promise.resolve(failed);
 
     const pending = this.inFlight.get(key);
     if (pending) {
@@ -85,12 +115,16 @@ export class SessionRefresher {
       );
     }
     const startedAt = now;
-    const outcome = this.exchangeOnce(key, previous, organizationId, startedAt).then(
+    const outcome = this.attempt(key, previous, organizationId, startedAt).then(
       (result) => {
         this.inFlight.delete(key);
-        // A dead token stays dead: remember that too, so its other requests do not ask again.
         if (result.ok || result.terminal) {
-          this.remember(key, result, result.ok ? result.startedAt : startedAt, Date.now());
+          this.recent.set(key, {
+            outcome: result,
+            startedAt: result.ok ? result.startedAt : startedAt,
+          });
+        } else {
+          this.failures.set(key, result);
         }
         return result;
       },
@@ -107,92 +141,81 @@ export class SessionRefresher {
     return outcome;
   }
 
-  private remember(key: string, outcome: RefreshOutcome, startedAt: number, now: number): void {
-    for (const [k, entry] of this.recent) {
-      if (entry.until > now) break; // insertion order = expiry order
-      this.recent.delete(k);
-    }
-    this.recent.set(key, { outcome, startedAt, until: now + REUSE_WINDOW_MS });
-  }
-
-  /**
-   * One upstream exchange per refresh token across every instance sharing the store: the
-   * instance that takes the lock (`SET NX PX`) exchanges and stores the outcome (the sealed
-   * session is encrypted with the cookie password); the others wait for it and answer with
-   * the same rotated session. A lock whose owner died expires and is taken over. When the
-   * store fails, this instance goes on alone (logged once).
-   */
-  private async exchangeOnce(
-    tokenHash: string,
+  /** One attempt: coordinated through the shared store when there is one. */
+  private async attempt(
+    key: string,
     previous: SealedSessionData,
     organizationId: string | undefined,
     startedAt: number,
   ): Promise<RefreshOutcome> {
-    const store = this.config.store;
-    if (!store.shared) return this.exchange(previous, organizationId, startedAt);
-    const lockKey = storeKeys.refreshLock(store, tokenHash);
-    const resultKey = storeKeys.refreshResult(store, tokenHash);
-    const lockTtl = this.config.requestTimeoutMs + 2000;
-    const deadline = Date.now() + 2 * lockTtl;
-    try {
-      for (;;) {
-        const stored = await store.get(resultKey);
-        if (stored !== undefined) return this.storeHealthy(this.fromStored(stored));
-        if (await store.setIfAbsent(lockKey, this.owner, lockTtl)) {
-          this.storeHealthy();
-          const outcome = await this.exchange(previous, organizationId, startedAt);
-          await store
-            .set(resultKey, this.toStored(outcome), REUSE_WINDOW_MS)
-            .catch((error: unknown) => this.storeDown(error));
-          return outcome;
+    const coordination = this.coordination;
+    if (!coordination) {
+      if (this.spent.get(key)) return stillSpent();
+      return this.judge(key, await this.exchange(previous, organizationId, startedAt), false);
+    }
+    const turn = await coordination.begin(key);
+    switch (turn.kind) {
+      case 'shared':
+        if (turn.result.ok || turn.result.terminal || !turn.result.spent || !this.spent.get(key)) {
+          return this.fromShared(turn.result);
         }
-        if (Date.now() > deadline) {
-          return { ok: false, terminal: false, detail: 'refresh by another instance timed out' };
-        }
-        await delay(SHARED_POLL_MS);
+        return stillSpent();
+      case 'unreachable':
+        return { ok: false, terminal: false, detail: turn.detail };
+      case 'alone': {
+        if (this.spent.get(key)) return stillSpent();
+        const outcome = this.judge(
+          key,
+          await this.exchange(previous, organizationId, startedAt),
+          true,
+        );
+        void coordination.settle(key, toShared(outcome));
+        return outcome;
       }
-    } catch (error) {
-      this.storeDown(error);
-      return this.exchange(previous, organizationId, startedAt);
+      case 'owner': {
+        if (this.spent.get(key)) {
+          void coordination.settle(key, toShared(stillSpent()));
+          return stillSpent();
+        }
+        const outcome = this.judge(
+          key,
+          await this.exchange(previous, organizationId, startedAt),
+          turn.uncertain || coordination.troubled,
+        );
+        // Not awaited: this instance's callers need not wait on a slow store.
+        void coordination.settle(key, toShared(outcome));
+        return outcome;
+      }
     }
   }
 
-  private storeDown(error: unknown): void {
-    if (this.storeFailing) return;
-    this.storeFailing = true;
+  /**
+   * An `invalid_grant` is the end of the session only when nothing else can explain it: not
+   * after an unanswered exchange of the same token, not while instances could not coordinate.
+   */
+  private judge(key: string, outcome: RefreshOutcome, uncertain: boolean): RefreshOutcome {
+    if (outcome.ok) return outcome;
+    if (!outcome.terminal) {
+      if (outcome.unanswered) this.unanswered.set(key, true);
+      return outcome;
+    }
+    if (outcome.detail !== 'invalid_grant' || (!uncertain && !this.unanswered.get(key))) {
+      return outcome;
+    }
+    this.spent.set(key, true);
     this.logger.warn(
-      `store unavailable (${error instanceof Error ? error.message.slice(0, 120) : 'error'}): ` +
-        'refreshing in this instance alone until it is back',
+      'refresh token already used, but an earlier exchange went unanswered or instances could ' +
+        'not coordinate: session kept (503) while the new one may still arrive',
     );
+    return stillSpent();
   }
 
-  private storeHealthy<T>(value?: T): T {
-    if (this.storeFailing) {
-      this.storeFailing = false;
-      this.logger.log('store back: refreshes are coordinated across instances again');
+  private fromShared(result: SharedRefreshResult): RefreshOutcome {
+    if (!result.ok) {
+      if (result.spent) return stillSpent();
+      return { ok: false, terminal: result.terminal, detail: result.detail };
     }
-    return value as T;
-  }
-
-  private toStored(outcome: RefreshOutcome): string {
-    return JSON.stringify(
-      outcome.ok
-        ? { ok: true, sealed: outcome.sealed, startedAt: outcome.startedAt }
-        : { ok: false, terminal: outcome.terminal, detail: outcome.detail },
-    );
-  }
-
-  private fromStored(stored: string): RefreshOutcome {
-    let value:
-      | { ok: true; sealed: string; startedAt: number }
-      | { ok: false; terminal: boolean; detail: string };
-    try {
-      value = JSON.parse(stored) as typeof value;
-    } catch {
-      return { ok: false, terminal: false, detail: 'unusable shared refresh result' };
-    }
-    if (!value.ok) return value;
-    const opened = unseal(value.sealed, this.config.cookiePassword);
+    const opened = unseal(result.sealed, this.config.cookiePassword);
     const data = opened.ok ? (opened.data as SealedSessionData) : undefined;
     const check = data
       ? checkClaims(
@@ -208,9 +231,9 @@ export class SessionRefresher {
     return {
       ok: true,
       data,
-      sealed: value.sealed,
+      sealed: result.sealed,
       claims: check.claims,
-      startedAt: value.startedAt,
+      startedAt: result.startedAt,
     };
   }
 
@@ -297,6 +320,7 @@ export function classifyRefreshError(error: unknown): {
   ok: false;
   terminal: boolean;
   detail: string;
+  unanswered: boolean;
 } {
   const e = asRecord(error);
   const raw = asRecord(e.rawData);
@@ -304,12 +328,38 @@ export function classifyRefreshError(error: unknown): {
     [e.error, e.code, raw.error, raw.code].find(
       (value): value is string => typeof value === 'string',
     ) ?? '';
-  if (TERMINAL_ERRORS.has(code)) return { ok: false, terminal: true, detail: code };
-  const status = typeof e.status === 'number' ? `HTTP ${e.status}` : undefined;
+  if (TERMINAL_ERRORS.has(code)) {
+    return { ok: false, terminal: true, detail: code, unanswered: false };
+  }
+  const status = typeof e.status === 'number' ? e.status : undefined;
   const name = typeof e.name === 'string' ? e.name : 'error';
-  return { ok: false, terminal: false, detail: [status ?? name, code].filter(Boolean).join(' ') };
+  return {
+    ok: false,
+    terminal: false,
+    detail: [status === undefined ? name : `HTTP ${status}`, code].filter(Boolean).join(' '),
+    // No answer (the SDK reports its own timeout as 408), or a gateway's 5xx: WorkOS may
+    // have rotated the token all the same.
+    unanswered: status === undefined || status === 408 || status >= 500,
+  };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function stillSpent(): RefreshOutcome {
+  return {
+    ok: false,
+    terminal: false,
+    detail: 'refresh token already used; waiting for the session it was exchanged for',
+    spent: true,
+  };
+}
+
+function toShared(outcome: RefreshOutcome): SharedRefreshResult {
+  if (outcome.ok) return { ok: true, sealed: outcome.sealed, startedAt: outcome.startedAt };
+  if (outcome.spent) {
+    return { ok: false, terminal: false, detail: outcome.detail, spent: true };
+  }
+  return { ok: false, terminal: outcome.terminal, detail: outcome.detail };
 }

@@ -70,6 +70,8 @@ export interface EmulatorCalls {
   jwks: number;
   sdkFlags: number;
   invalidGrant: number;
+  /** Refresh tokens spent (rotated into a new session), whether the answer arrived or not. */
+  refreshSpent: number;
   /** Webhook deliveries answered 2xx / otherwise. */
   webhooksDelivered: number;
   webhooksFailed: number;
@@ -660,6 +662,7 @@ export class WorkOSEmulator {
         return this.invalidGrant(res, 'not a member of that organization');
       }
       stored.used = true;
+      this.calls.refreshSpent++;
       grant = {
         userId: stored.userId,
         sessionId: stored.sessionId,
@@ -741,6 +744,7 @@ function zeroCalls(): EmulatorCalls {
     jwks: 0,
     sdkFlags: 0,
     invalidGrant: 0,
+    refreshSpent: 0,
     webhooksDelivered: 0,
     webhooksFailed: 0,
   };

@@ -16,6 +16,7 @@ type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import {
   COOKIE_PASSWORD,
+  honourRetryAfter,
   setCookies,
   startApp,
   type Platform,
@@ -278,7 +279,9 @@ describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s',
     expect(broken.status).toBe(503);
     expect(broken.body).toMatchObject({ reason: 'REFRESH_UNAVAILABLE' });
     expect(setCookies(broken)).toEqual([]);
-    // WorkOS is healthy again: the same cookie refreshes (the in-flight entry was cleared).
+    // WorkOS is healthy again: once Retry-After has passed, the same cookie refreshes (the
+    // in-flight entry was cleared; the failure is remembered only that long).
+    await honourRetryAfter(broken);
     const healed = await request(t.server).get('/flags/beta').set('Cookie', cookie);
     expect(healed.status).toBe(200);
     // The broken exchange and the healthy one: no retry storm in between.

@@ -5,6 +5,8 @@ import { unseal } from '../../lib/session/iron.js';
 import {
   COOKIE_PASSWORD,
   sessionCookieFrom,
+  honourRetryAfter,
+  until,
   setCookies,
   startApp,
   type Platform,
@@ -271,7 +273,7 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       ['429', { status: 429 }],
       ['connection dropped', { down: true }],
     ])(
-      'a transient failure (%s) → 503 REFRESH_UNAVAILABLE, cookie kept, next try works',
+      'a transient failure (%s) → 503 REFRESH_UNAVAILABLE, cookie kept, next try after Retry-After works',
       async (_n, fault) => {
         const cookie = await cookieFor(ALICE, ORG_B, -120);
         emulator.fault('authenticate', fault);
@@ -281,13 +283,61 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
         expect(res.headers['retry-after']).toBe('1');
         expect(setCookies(res)).toEqual([]);
         emulator.clearFaults();
+        await honourRetryAfter(res);
         const retry = await get('/flags/beta', cookie);
         expect(retry.status).toBe(200);
         expect(sessionCookieFrom(retry)).toBeDefined();
       },
     );
 
-    it('a refresh slower than requestTimeoutMs → 503, cookie kept', async () => {
+    it('issue 10.6: a refresh slower than requestTimeoutMs but within refreshTimeoutMs succeeds (no token spent for nothing)', async () => {
+      // Other WorkOS calls give up after 150 ms; the grant waits 3× that by default.
+      const slow = await startApp(platform, emulator, { requestTimeoutMs: 150 });
+      try {
+        const cookie = await cookieFor(ALICE, ORG_B, -120);
+        emulator.fault('authenticate', { delayMs: 300, times: 1 });
+        const res = await request(slow.server)
+          .get('/flags/beta')
+          .set('Cookie', `wos-session=${cookie}`);
+        expect([res.status, res.body.reason]).toEqual([200, undefined]);
+        expect(sessionCookieFrom(res)).toMatch(/^Fe26\.2\*/);
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('issue 10.6: WorkOS spends the token but answers after refreshTimeoutMs: the invalid_grant that follows is 503 with the cookie kept, not a sign-out', async () => {
+      const slow = await startApp(platform, emulator, {
+        requestTimeoutMs: 100,
+        refreshTimeoutMs: 200,
+      });
+      try {
+        const cookie = await cookieFor(ALICE, ORG_B, -120);
+        const spent = emulator.calls.refreshSpent;
+        const refused = emulator.calls.invalidGrant;
+        emulator.fault('authenticate', { delayMs: 600, times: 1 });
+        const get = () =>
+          request(slow.server).get('/flags/beta').set('Cookie', `wos-session=${cookie}`);
+        const timedOut = await get();
+        expect([timedOut.status, timedOut.body.reason]).toEqual([503, 'REFRESH_UNAVAILABLE']);
+        expect(setCookies(timedOut)).toEqual([]);
+        // The race: WorkOS rotated the token after we stopped waiting for its answer.
+        await until(() => emulator.calls.refreshSpent > spent);
+        await honourRetryAfter(timedOut);
+        const after = await get();
+        expect(emulator.calls.invalidGrant - refused).toBe(1);
+        expect([after.status, after.body.reason]).toEqual([503, 'REFRESH_UNAVAILABLE']);
+        expect(setCookies(after)).toEqual([]);
+        // The token is known spent: asking again costs WorkOS nothing.
+        await honourRetryAfter(after);
+        expect((await get()).status).toBe(503);
+        expect(emulator.calls.invalidGrant - refused).toBe(1);
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('a refresh slower than refreshTimeoutMs → 503, cookie kept', async () => {
       const slow = await startApp(platform, emulator, { requestTimeoutMs: 150 });
       try {
         const cookie = await cookieFor(ALICE, ORG_B, -120);
@@ -301,6 +351,26 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       } finally {
         await slow.close();
       }
+    });
+
+    it('issue 10.8: failures are shared: with WorkOS resetting connections, 10 concurrent then 10 sequential requests on one expired cookie make one upstream call', async () => {
+      const cookie = await cookieFor(ALICE, ORG_B, -120);
+      emulator.fault('authenticate', { down: true });
+      const before = emulator.calls.refresh;
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, () => get('/flags/beta', cookie)),
+      );
+      const sequential = [];
+      for (let i = 0; i < 10; i++) sequential.push(await get('/flags/beta', cookie));
+      emulator.clearFaults();
+      for (const res of [...concurrent, ...sequential]) {
+        expect([res.status, res.body.reason]).toEqual([503, 'REFRESH_UNAVAILABLE']);
+        expect(setCookies(res)).toEqual([]);
+      }
+      expect(emulator.calls.refresh - before).toBe(1);
+      // Once the window has passed, the same cookie refreshes.
+      await honourRetryAfter(sequential.at(-1)!);
+      expect((await get('/flags/beta', cookie)).status).toBe(200);
     });
   });
 

@@ -240,3 +240,22 @@ export function cookieFrom(
   if (!line) return undefined;
   return decodeURIComponent(line.slice(name.length + 1).split(';')[0] ?? '');
 }
+
+/**
+ * Waits as long as a 503's `Retry-After` asks, as a well-behaved client does: a refresh
+ * failure is remembered that long (one upstream call per token per window, not per request).
+ */
+export async function honourRetryAfter(res: { headers: Record<string, unknown> }): Promise<void> {
+  const seconds = Number(res.headers['retry-after']);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('no Retry-After to honour');
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
+/** Resolves once `condition()` holds, checking every 10 ms; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
