@@ -16,7 +16,11 @@ export class OwnRedis {
   async start(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        // DEBUG SLEEP pauses the server the way a fork or a slow disk does.
+        ...['--enable-debug-command', 'local'],
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     // Ready when it says so on stdout.
