@@ -13,7 +13,7 @@ import {
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
-import { OwnRedis, ready } from './support/own-redis.js';
+import { OwnRedis, ready, storeClient } from './support/own-redis.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -48,15 +48,7 @@ describe.each<Platform>(['express', 'fastify'])(
       for (let i = 0; i < 2; i++) {
         const proxy = await TcpProxy.start(redis.port);
         proxies.push(proxy);
-        const client = new Redis({
-          port: proxy.port,
-          host: '127.0.0.1',
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          retryStrategy: () => 50,
-        });
-        client.on('error', () => undefined);
-        await ready(client);
+        const client = await storeClient(proxy.port);
         clients.push(client);
         const store = await RedisStore.create({ client, prefix });
         stores.push(store);

@@ -13,7 +13,7 @@ import {
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
-import { OwnRedis, ready } from './support/own-redis.js';
+import { OwnRedis, storeClient } from './support/own-redis.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on %s', (platform) => {
@@ -28,15 +28,7 @@ describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on 
     redis = await OwnRedis.start();
     const prefix = `nestjs-authkit-test-${randomBytes(4).toString('hex')}:`;
     for (let i = 0; i < 2; i++) {
-      const client = new Redis({
-        port: redis.port,
-        host: '127.0.0.1',
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        retryStrategy: () => 50,
-      });
-      client.on('error', () => undefined);
-      await ready(client);
+      const client = await storeClient(redis.port);
       clients.push(client);
       const store = await RedisStore.create({ client, prefix });
       stores.push(store);

@@ -68,3 +68,21 @@ export function ready(client: Redis): Promise<void> {
     ? Promise.resolve()
     : new Promise((resolve) => client.once('ready', () => resolve()));
 }
+
+/**
+ * An ioredis client as an app would configure it for the store (fail fast while
+ * disconnected, reconnect every 50 ms), connected and ready.
+ */
+export async function storeClient(port: number): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis');
+  const client = new RedisClient({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: () => 50,
+  });
+  client.on('error', () => undefined);
+  await ready(client);
+  return client;
+}
