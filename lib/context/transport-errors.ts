@@ -51,9 +51,12 @@ export class AuthKitGraphQLException extends AuthKitException {
     const rest = { ...body };
     delete rest.error;
     delete rest.message;
+    // A GraphQL answer has no headers of its own: HTTP's Retry-After travels here.
+    const retryAfter = Number(headers?.['Retry-After']);
     this.extensions = {
       code: GRAPHQL_CODES[statusCode as number] ?? 'INTERNAL_SERVER_ERROR',
       status: statusCode,
+      ...(retryAfter > 0 ? { retryAfter } : {}),
       ...rest,
     };
   }

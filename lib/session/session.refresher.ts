@@ -154,39 +154,19 @@ export class SessionRefresher {
       return this.judge(key, await this.exchange(previous, organizationId, startedAt), false);
     }
     const turn = await coordination.begin(key);
-    switch (turn.kind) {
-      case 'shared':
-        if (turn.result.ok || turn.result.terminal || !turn.result.spent || !this.spent.get(key)) {
-          return this.fromShared(turn.result);
-        }
-        return stillSpent();
-      case 'unreachable':
-        return { ok: false, terminal: false, detail: turn.detail };
-      case 'alone': {
-        if (this.spent.get(key)) return stillSpent();
-        const outcome = this.judge(
+    if (turn.kind === 'shared') return this.fromShared(turn.result);
+    if (turn.kind === 'unreachable') return { ok: false, terminal: false, detail: turn.detail };
+    // This instance holds the lock, or nobody could be asked: it exchanges.
+    const outcome = this.spent.get(key)
+      ? stillSpent()
+      : this.judge(
           key,
           await this.exchange(previous, organizationId, startedAt),
-          true,
+          turn.kind === 'alone' || turn.uncertain || coordination.troubled,
         );
-        void coordination.settle(key, toShared(outcome));
-        return outcome;
-      }
-      case 'owner': {
-        if (this.spent.get(key)) {
-          void coordination.settle(key, toShared(stillSpent()));
-          return stillSpent();
-        }
-        const outcome = this.judge(
-          key,
-          await this.exchange(previous, organizationId, startedAt),
-          turn.uncertain || coordination.troubled,
-        );
-        // Not awaited: this instance's callers need not wait on a slow store.
-        void coordination.settle(key, toShared(outcome));
-        return outcome;
-      }
-    }
+    // Not awaited: this instance's callers need not wait on a slow store.
+    void coordination.settle(key, toShared(outcome));
+    return outcome;
   }
 
   /**

@@ -301,11 +301,14 @@ export function describeGraphQLCases(driver: GraphQLDriverName): void {
         code: 'SERVICE_UNAVAILABLE',
         reason: 'REFRESH_UNAVAILABLE',
         status: 503,
+        retryAfter: 1,
       });
       expect(down.setCookie).toBeUndefined();
 
-      // The refresh token was not spent: once WorkOS is back the same cookie is refreshed.
+      // The refresh token was not spent: once WorkOS is back and the client has waited the
+      // `retryAfter` it was given (the failure is shared that long), the same cookie refreshes.
       world.emulator.clearFaults();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       const back = await send(app, '{ gated { userId organizationId } }', expired);
       expect(back.errors).toBeUndefined();
       expect(back.data?.gated).toEqual({ userId: ALICE, organizationId: ORG_B });
