@@ -20,7 +20,9 @@ export class TcpProxy {
 
   static async start(targetPort: number, host = '127.0.0.1'): Promise<TcpProxy> {
     const accepted: Socket[] = [];
-    let onAccept = (client: Socket) => void accepted.push(client);
+    let onAccept: (client: Socket) => void = (client) => {
+      accepted.push(client);
+    };
     const server = createServer((client) => onAccept(client));
     const port = await new Promise<number>((resolve) =>
       server.listen(0, '127.0.0.1', () => {
