@@ -39,8 +39,21 @@ export interface AuthKitModuleOptions {
    * by `/user_management/<clientId>` (both forms are seen on WorkOS tokens).
    */
   issuer?: string | string[];
-  /** Allowed clock skew for `exp`/`nbf`/`iat`; default 30 s. */
+  /**
+   * Allowed clock skew, default 30 s: for `iat`/`nbf` a little in the future, and for a Bearer
+   * token's (or a WebSocket connection's) `exp` a little in the past. A cookie session is never
+   * used past `exp`: it is refreshed before (see `refreshBufferSeconds`).
+   */
   clockToleranceSeconds?: number;
+  /**
+   * How many seconds before its token's `exp` a cookie session is refreshed, before the request
+   * uses it, so handlers never pass on a token about to expire. Default: authkit-nextjs's rule,
+   * 60 s, or 30 s for a token that lives 5 minutes or less (`exp - iat`). Never more than half
+   * the token's life: a 60 s token is used for at least 30 s, a 20 s token for 10 s, so short
+   * tokens do not cause a refresh on every request. When that refresh cannot reach WorkOS, the
+   * still-valid token is used; `0` refreshes only at `exp`.
+   */
+  refreshBufferSeconds?: number;
   /** Timeout of each WorkOS API call; default 5000 ms. */
   requestTimeoutMs?: number;
   /**
@@ -128,6 +141,8 @@ export interface AuthKitConfig {
   issuers: string[];
   jwksUrl: string;
   clockToleranceSeconds: number;
+  /** Unset: authkit-nextjs's rule (60 s, 30 s for tokens living ≤ 5 min); see `refreshDueAt`. */
+  refreshBufferSeconds?: number;
   requestTimeoutMs: number;
   refreshTimeoutMs: number;
   /** Parsed `redirectUri`, when one is configured. */
@@ -193,6 +208,15 @@ export function resolveAuthKitConfig(
     problems.push('maxClaimAge must be a positive number of seconds (or left out).');
   }
   if (
+    options.refreshBufferSeconds !== undefined &&
+    !(Number.isFinite(options.refreshBufferSeconds) && options.refreshBufferSeconds >= 0)
+  ) {
+    problems.push(
+      'refreshBufferSeconds must be a number of seconds ≥ 0 (0 refreshes only at exp), or left ' +
+        'out for the default (60 s; 30 s for tokens that live 5 minutes or less).',
+    );
+  }
+  if (
     options.flagDeniedStatus !== undefined &&
     options.flagDeniedStatus !== 403 &&
     options.flagDeniedStatus !== 404
@@ -243,6 +267,7 @@ export function resolveAuthKitConfig(
     issuers,
     jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
     clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
+    refreshBufferSeconds: options.refreshBufferSeconds,
     requestTimeoutMs,
     refreshTimeoutMs: options.refreshTimeoutMs ?? 3 * requestTimeoutMs,
     redirectUri,

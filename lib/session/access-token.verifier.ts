@@ -8,7 +8,10 @@ import type { AccessTokenClaims } from './session.types.js';
 
 export type TokenCheck =
   | { status: 'valid'; claims: AccessTokenClaims }
-  /** Genuine (signature, issuer, shape all good) but past `exp`: worth a refresh. */
+  /**
+   * Genuine (signature, issuer, shape all good) but past `exp` (no tolerance): worth a refresh.
+   * Whether a little skew is forgiven (Bearer, WebSocket) is the caller's call, from `claims.exp`.
+   */
   | { status: 'expired'; claims: AccessTokenClaims }
   | { status: 'invalid'; detail: string }
   /** No usable JWKS (unreachable, empty, unusable): says nothing about the token. */
@@ -82,7 +85,10 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   }
 }
 
-/** Claim rules applied after the signature holds. Exported for unit tests. */
+/**
+ * Claim rules applied after the signature holds. `tolerance` forgives an `iat`/`nbf` a little in
+ * the future; `exp` is judged as is. Exported for unit tests.
+ */
 export function checkClaims(
   payload: Uint8Array,
   issuers: readonly string[],
@@ -113,7 +119,7 @@ export function checkClaims(
     if (c[list] !== undefined && !isStringArray(c[list])) return invalid(`${list} not a list`);
   }
   const verified = c as AccessTokenClaims;
-  return c.exp <= now - tolerance
+  return c.exp <= now
     ? { status: 'expired', claims: verified }
     : { status: 'valid', claims: verified };
 }

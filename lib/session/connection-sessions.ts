@@ -87,8 +87,8 @@ export class ConnectionSessions implements OnModuleDestroy {
     else if (isWebSocket(connection)) connection.once('close', forget);
 
     const { maxClaimAge } = this.config;
-    // The verifier (so HTTP too) accepts the token until then: closing earlier would send the
-    // client to refresh a cookie HTTP still takes as is, and back to a socket closed at once.
+    // A socket (like a Bearer caller) keeps the clock leeway past exp, as the resolver does for
+    // it. HTTP refreshes a cookie before exp, so the client sent to refresh gets a new token.
     const expiresAt = (session.claims.exp + this.config.clockToleranceSeconds) * 1000;
     const agedAt = maxClaimAge === undefined ? Infinity : freshAt + maxClaimAge * 1000;
     const at = Math.min(expiresAt, agedAt);

@@ -5,6 +5,7 @@ import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/ca
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
 import { ClaimsWatermark } from './claims-watermark.js';
 import { ConnectionSessions } from './connection-sessions.js';
+import { refreshDueAt } from './refresh-due.js';
 import { sessionEntries, type SessionEntry } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionRefresher, type RefreshOutcome } from './session.refresher.js';
@@ -33,8 +34,9 @@ export type OpenedCookie =
 
 /**
  * Turns a request into a session once: the first of guard / interceptor / service to ask
- * starts the work, the others await the same promise. Refreshes an expired-but-genuine
- * cookie session in its own organization and writes the new cookie on the response.
+ * starts the work, the others await the same promise. Refreshes a genuine cookie session in its
+ * own organization when its token is expired or about to (`refreshBufferSeconds`) and writes
+ * the new cookie on the response: a handler never receives a cookie session's expired token.
  */
 @Injectable()
 export class SessionResolver {
@@ -123,9 +125,7 @@ export class SessionResolver {
     if (!resolution.ok || this.freshAt(resolution.session) >= notBefore) return resolution;
     if (resolution.session.source !== 'cookie' || !carrier.res)
       return { ...resolution, stale: true };
-    const fresh = await this.freshen(carrier, resolution, notBefore);
-    this.override(carrier, fresh);
-    return fresh;
+    return this.renew(carrier, resolution, notBefore);
   }
 
   /** The cookie session's `sid`, read from its verified token even after it expired. */
@@ -184,19 +184,21 @@ export class SessionResolver {
     const token = authorization.length <= MAX_BEARER_BYTES + 10 && BEARER.exec(authorization)?.[1];
     if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
     const key = this.cache.keyOf(token);
-    const cached = this.cache.get(key, Date.now() / 1000);
-    if (cached) return { ok: true, session: cached, refreshed: false };
+    const now = Date.now() / 1000;
+    const cached = this.cache.get(key, now);
+    if (cached) return { ok: true, session: cached.session, refreshed: false };
 
-    const check = await this.verifier.verify(token);
+    const check = await this.verifier.verify(token, now);
     switch (check.status) {
-      case 'valid': {
+      case 'valid':
+      case 'expired': {
+        // A Bearer caller cannot refresh through us: a few seconds of skew must not refuse it.
+        const expiresAt = check.claims.exp + this.config.clockToleranceSeconds;
+        if (expiresAt <= now) return fail('EXPIRED_JWT', 'access token expired', 'bearer');
         const session = toSession('bearer', token, check.claims);
-        this.cache.set(key, session);
+        this.cache.set(key, session, Infinity, expiresAt);
         return { ok: true, session, refreshed: false };
       }
-      case 'expired':
-        // A Bearer caller holds no refresh token: it must refresh itself.
-        return fail('EXPIRED_JWT', 'access token expired', 'bearer');
       default:
         return rejectedToken(check, 'bearer');
     }
@@ -205,13 +207,16 @@ export class SessionResolver {
   private async fromCookie(raw: string, carrier: AuthKitCarrier): Promise<SessionResolution> {
     const key = this.cache.keyOf(raw);
     const now = Date.now();
+    const nowSeconds = now / 1000;
     const notBefore = this.staleBefore(undefined, now);
-    const cached = this.cache.get(key, now / 1000);
+    const cached = this.cache.get(key, nowSeconds);
     if (cached) {
-      const resolution: SessionResolution = { ok: true, session: cached, refreshed: false };
-      return this.freshAt(cached) >= notBefore
+      const resolution: SessionResolution = { ok: true, session: cached.session, refreshed: false };
+      // Due: refreshed before use (over HTTP; a socket cannot refresh and keeps it until exp).
+      return this.freshAt(cached.session) >= notBefore &&
+        (cached.refreshAt > nowSeconds || !carrier.res)
         ? resolution
-        : this.freshen(carrier, resolution, notBefore);
+        : this.renew(carrier, resolution, notBefore);
     }
 
     const opened = await this.open(raw);
@@ -224,16 +229,25 @@ export class SessionResolver {
     const { data, check, reference } = opened;
     switch (check.status) {
       case 'valid': {
-        const session = toSession('cookie', data.accessToken, check.claims, data);
-        this.cache.set(key, session);
+        const { claims } = check;
+        const session = toSession('cookie', data.accessToken, claims, data);
+        const refreshAt = refreshDueAt(claims, this.config.refreshBufferSeconds);
+        this.cache.set(key, session, refreshAt, claims.exp);
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
-        return this.freshAt(session) >= notBefore
+        return this.freshAt(session) >= notBefore && (refreshAt > nowSeconds || !carrier.res)
           ? resolution
-          : this.freshen(carrier, resolution, notBefore, { data, claims: check.claims, reference });
+          : this.renew(carrier, resolution, notBefore, { data, claims, reference });
       }
       case 'expired':
         if (!carrier.res) {
-          return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
+          // A socket cannot refresh: it keeps the Bearer leeway (ConnectionSessions closes it
+          // at the same moment).
+          if (check.claims.exp + this.config.clockToleranceSeconds <= nowSeconds) {
+            return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
+          }
+          const session = toSession('cookie', data.accessToken, check.claims, data);
+          const resolution: SessionResolution = { ok: true, session, refreshed: false };
+          return this.freshAt(session) >= notBefore ? resolution : { ...resolution, stale: true };
         }
         return this.refreshCookie(
           carrier,
@@ -246,17 +260,32 @@ export class SessionResolver {
     }
   }
 
-  /** Refreshes a valid but stale cookie session; on a transient failure keeps it, marked stale. */
-  private async freshen(
+  /**
+   * Refreshes a still-valid cookie session that is due (`refreshBufferSeconds`) or stale
+   * (issued before `notBefore`). When WorkOS cannot be reached it is kept until its `exp`,
+   * marked `stale` only when its claims are: a due token's flags are as current as ever.
+   * A terminal failure (refresh token revoked) ends it now: WorkOS says the session is over.
+   */
+  private async renew(
     carrier: AuthKitCarrier,
     current: Extract<SessionResolution, { ok: true }>,
     notBefore: number,
     opened?: Opened,
   ): Promise<SessionResolution> {
-    if (!carrier.res) return { ...current, stale: true };
+    const kept: SessionResolution =
+      this.freshAt(current.session) >= notBefore ? current : { ...current, stale: true };
+    // Before any await: this request's entry may not exist yet, so nothing to override.
+    if (!carrier.res) return kept;
     if (!opened) {
       const reopened = await this.openCookie(carrier.req);
-      if (!reopened.ok || reopened.check.status !== 'valid') return { ...current, stale: true };
+      if (
+        !reopened.ok ||
+        reopened.check.status === 'invalid' ||
+        reopened.check.status === 'unavailable'
+      ) {
+        this.override(carrier, kept);
+        return kept;
+      }
       opened = {
         data: reopened.data,
         claims: reopened.check.claims,
@@ -265,7 +294,11 @@ export class SessionResolver {
     }
     const fresh = await this.refreshCookie(carrier, opened, undefined, notBefore);
     if (fresh.ok || fresh.failure.status !== 503) return fresh;
-    return { ...current, stale: true };
+    // Past exp meanwhile: never handed to a handler.
+    if (current.session.claims.exp <= Date.now() / 1000) return fresh;
+    // refreshCookie made the failure this request's resolution: what is served replaces it.
+    this.override(carrier, kept);
+    return kept;
   }
 
   private async open(raw: string): Promise<OpenedCookie> {
@@ -313,7 +346,9 @@ export class SessionResolver {
       this.cookie.write(res, cookie.value);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
       this.freshSince.set(session, outcome.startedAt);
-      this.cache.set(this.cache.keyOf(cookie.value), session);
+      const { claims } = outcome;
+      const refreshAt = refreshDueAt(claims, this.config.refreshBufferSeconds);
+      this.cache.set(this.cache.keyOf(cookie.value), session, refreshAt, claims.exp);
       return { ok: true, session, refreshed: true };
     }
     if (outcome.terminal) {

@@ -374,6 +374,152 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
     });
   });
 
+  describe('issue 10.10: cookie sessions are refreshed before their token expires', () => {
+    /** A sealed cookie whose token ends `expiresIn` s from now and was issued `ago` s ago. */
+    async function minted(expiresIn: number, ago = 0, organizationId = ORG_B) {
+      const session = await emulator.createSession({
+        userId: ALICE,
+        organizationId,
+        accessTokenExpiresIn: expiresIn,
+        issuedSecondsAgo: ago,
+      });
+      const { jti, exp } = claimsOf(session.accessToken) as { jti: string; exp: number };
+      return { session, jti, exp, cookie: emulator.sealSession(session, COOKIE_PASSWORD) };
+    }
+    /** The token the handler was given must be the one in the cookie the response set. */
+    function expectHandlerGotNewToken(res: request.Response, old: string): void {
+      expect(res.status).toBe(200);
+      const fresh = sessionCookieFrom(res);
+      expect(fresh).toMatch(/^Fe26\.2\*/);
+      const claims = claimsOf(payloadOf(fresh!).accessToken);
+      expect(res.body.jti).not.toBe(old);
+      expect(res.body).toEqual({ jti: claims.jti, exp: claims.exp });
+      expect(claims.org_id).toBe(ORG_B);
+      expect(res.body.exp).toBeGreaterThan(Date.now() / 1000);
+    }
+
+    it('issue 10.10: a cookie token 20 s past exp is refreshed, never handed to the handler', async () => {
+      const late = await minted(-20, 300);
+      const before = emulator.calls.refresh;
+      expectHandlerGotNewToken(await get('/guarded/token', late.cookie), late.jti);
+      expect(emulator.calls.refresh - before).toBe(1);
+
+      // And when WorkOS cannot be reached, the handler gets nothing rather than the dead token.
+      const stranded = await minted(-20, 300);
+      emulator.fault('authenticate', { status: 500 });
+      const res = await get('/guarded/token', stranded.cookie);
+      expect([res.status, res.body.reason]).toEqual([503, 'REFRESH_UNAVAILABLE']);
+      expect(setCookies(res)).toEqual([]);
+    });
+
+    it('issue 10.10: a cookie token due within the buffer (exp in 30 s, lifetime 1 h) is refreshed proactively; the handler sees the new token', async () => {
+      const due = await minted(30, 3570);
+      const before = emulator.calls.refresh;
+      const res = await get('/guarded/token', due.cookie);
+      expectHandlerGotNewToken(res, due.jti);
+      expect(emulator.calls.refresh - before).toBe(1);
+      // The new token (5 min) is far from due: used as is.
+      const again = await get('/guarded/token', sessionCookieFrom(res));
+      expect(again.body).toEqual(res.body);
+      expect(setCookies(again)).toEqual([]);
+      expect(emulator.calls.refresh - before).toBe(1);
+    });
+
+    it('issue 10.10: a cached cookie session that becomes due is refreshed on its next request', async () => {
+      // A 4 s token is due in its second half: the first request caches it, not due yet.
+      const short = await minted(4);
+      const before = emulator.calls.refresh;
+      const first = await get('/guarded/token', short.cookie);
+      expect([first.status, first.body.jti]).toEqual([200, short.jti]);
+      expect(setCookies(first)).toEqual([]);
+      expect(emulator.calls.refresh).toBe(before);
+      await until(() => Date.now() >= (short.exp - 2) * 1000, 4000);
+      expectHandlerGotNewToken(await get('/guarded/token', short.cookie), short.jti);
+      expect(emulator.calls.refresh - before).toBe(1);
+    });
+
+    it('issue 10.10: a proactive refresh that fails transiently serves the still-valid token (200, no cookie cleared, flags decided from it)', async () => {
+      const due = await minted(30, 3570);
+      const before = emulator.calls.refresh;
+      emulator.fault('authenticate', { status: 500 });
+      // Not marked stale: a due token's flags are as current as ever, so the claim decides.
+      const gated = await get('/flags/beta', due.cookie);
+      expect(gated.status).toBe(200);
+      expect(gated.body).toEqual({ ok: true, organizationId: ORG_B, flags: ['beta'] });
+      expect(setCookies(gated)).toEqual([]);
+      expect(emulator.calls.refresh - before).toBe(1);
+      const handler = await get('/guarded/token', due.cookie);
+      expect(handler.body).toEqual({ jti: due.jti, exp: due.exp });
+      expect(setCookies(handler)).toEqual([]);
+    });
+
+    it('issue 10.10: a due token whose refresh token is dead is 401 REFRESH_FAILED, cookie cleared (WorkOS ended the session)', async () => {
+      const due = await minted(30, 3570);
+      await workos.userManagement.authenticateWithRefreshToken({
+        clientId: emulator.clientId,
+        refreshToken: due.session.refreshToken,
+      });
+      const res = await get('/guarded/token', due.cookie);
+      expect([res.status, res.body.reason]).toEqual([401, 'REFRESH_FAILED']);
+      expect(sessionCookieFrom(res)).toBe('');
+    });
+
+    it('issue 10.10: a 60 s token is not refreshed in the first half of its life', async () => {
+      const before = emulator.calls.refresh;
+      // A 60 s token just issued and 25 s in; a 20 s token 5 s in (a flat 30 s buffer would
+      // refresh it on every request).
+      for (const unripe of [await minted(60), await minted(35, 25), await minted(15, 5)]) {
+        for (let i = 0; i < 3; i++) {
+          const res = await get('/guarded/token', unripe.cookie);
+          expect([res.status, res.body.jti]).toEqual([200, unripe.jti]);
+          expect(setCookies(res)).toEqual([]);
+        }
+      }
+      expect(emulator.calls.refresh).toBe(before);
+      // 35 s in, it is due.
+      const ripe = await minted(25, 35);
+      expectHandlerGotNewToken(await get('/guarded/token', ripe.cookie), ripe.jti);
+      expect(emulator.calls.refresh - before).toBe(1);
+    });
+
+    it('issue 10.10: refreshBufferSeconds sets the margin (0: a cookie token is refreshed only at exp)', async () => {
+      const atExp = await startApp(platform, emulator, { refreshBufferSeconds: 0 });
+      const early = await startApp(platform, emulator, { refreshBufferSeconds: 600 });
+      const at = (app: TestApp, cookie: string) =>
+        request(app.server).get('/guarded/token').set('Cookie', `wos-session=${cookie}`);
+      try {
+        const before = emulator.calls.refresh;
+        const due = await minted(30, 3570); // due by the default 60 s margin
+        const kept = await at(atExp, due.cookie);
+        expect(kept.body).toEqual({ jti: due.jti, exp: due.exp });
+        expect(setCookies(kept)).toEqual([]);
+        expect(emulator.calls.refresh).toBe(before);
+        const far = await minted(500, 3100); // 500 s left: due by a 600 s margin
+        expectHandlerGotNewToken(await at(early, far.cookie), far.jti);
+        expect(emulator.calls.refresh - before).toBe(1);
+      } finally {
+        await Promise.all([atExp.close(), early.close()]);
+      }
+    });
+
+    it('issue 10.10: a Bearer token 10 s past exp is still accepted (small leeway); 40 s past is 401 EXPIRED_JWT', async () => {
+      const bearer = (token: string) =>
+        request(t.server).get('/guarded/token').set('Authorization', `Bearer ${token}`);
+      const before = emulator.calls.refresh;
+      const skewed = await minted(-10, 290);
+      const accepted = await bearer(skewed.session.accessToken);
+      expect(accepted.body).toEqual({ jti: skewed.jti, exp: skewed.exp });
+      expect(setCookies(accepted)).toEqual([]);
+      // Cached: the second answer comes from the same leeway.
+      expect((await bearer(skewed.session.accessToken)).status).toBe(200);
+      const late = await minted(-40, 260);
+      const refused = await bearer(late.session.accessToken);
+      expect([refused.status, refused.body.reason]).toEqual([401, 'EXPIRED_JWT']);
+      expect(refused.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(emulator.calls.refresh).toBe(before);
+    });
+  });
+
   describe('FlagService, SessionService, decorators, AuthKitGuard', () => {
     it('FlagService reads the current request session', async () => {
       expect((await get('/flags/service', await cookieFor(ALICE, ORG_B))).body).toEqual({

@@ -5,6 +5,7 @@ import { header } from '../../lib/context/carrier.js';
 import { findCookie } from '../../lib/session/session.cookie.js';
 import { classifyRefreshError } from '../../lib/session/session.refresher.js';
 import { resolveAuthKitConfig } from '../../lib/authkit.options.js';
+import { refreshDueAt } from '../../lib/session/refresh-due.js';
 
 const ISS = ['https://api.workos.com'];
 const NOW = 1_800_000_000;
@@ -13,10 +14,15 @@ const payload = (claims: Record<string, unknown>) =>
 const good = { iss: ISS[0], sub: 'user_1', sid: 'session_1', iat: NOW - 10, exp: NOW + 290 };
 
 describe('checkClaims', () => {
-  it('accepts a complete token and reports expiry only past the tolerance', () => {
+  it('issue 10.10: reports expiry at exp itself; the tolerance forgives only iat/nbf in the future', () => {
     expect(checkClaims(payload(good), ISS, NOW, 30).status).toBe('valid');
-    expect(checkClaims(payload({ ...good, exp: NOW - 29 }), ISS, NOW, 30).status).toBe('valid');
-    expect(checkClaims(payload({ ...good, exp: NOW - 31 }), ISS, NOW, 30).status).toBe('expired');
+    expect(checkClaims(payload({ ...good, exp: NOW + 1 }), ISS, NOW, 30).status).toBe('valid');
+    expect(checkClaims(payload({ ...good, exp: NOW }), ISS, NOW, 30).status).toBe('expired');
+    // Expired, still genuine: the caller reads exp and decides on a leeway (Bearer) or a refresh.
+    const late = checkClaims(payload({ ...good, exp: NOW - 29 }), ISS, NOW, 30);
+    expect(late).toMatchObject({ status: 'expired', claims: { exp: NOW - 29 } });
+    expect(checkClaims(payload({ ...good, iat: NOW + 29 }), ISS, NOW, 30).status).toBe('valid');
+    expect(checkClaims(payload({ ...good, nbf: NOW + 29 }), ISS, NOW, 30).status).toBe('valid');
   });
 
   it.each([
@@ -37,6 +43,28 @@ describe('checkClaims', () => {
   it('rejects a payload that is not a JSON object', () => {
     expect(checkClaims(new TextEncoder().encode('[1]'), ISS, NOW, 30).status).toBe('invalid');
     expect(checkClaims(new TextEncoder().encode('{'), ISS, NOW, 30).status).toBe('invalid');
+  });
+});
+
+describe('refreshDueAt', () => {
+  const token = (lifetime: number) => ({ iat: NOW, exp: NOW + lifetime });
+  it("issue 10.10: authkit-nextjs's margins: 60 s before exp, 30 s for tokens living 5 min or less", () => {
+    expect(refreshDueAt(token(3600), undefined)).toBe(NOW + 3600 - 60);
+    expect(refreshDueAt(token(301), undefined)).toBe(NOW + 301 - 60);
+    expect(refreshDueAt(token(300), undefined)).toBe(NOW + 300 - 30);
+  });
+
+  it('issue 10.10: never in the first half of a short-lived token', () => {
+    expect(refreshDueAt(token(60), undefined)).toBe(NOW + 30);
+    expect(refreshDueAt(token(20), undefined)).toBe(NOW + 10);
+    expect(refreshDueAt(token(100), 90)).toBe(NOW + 50);
+    // A token whose iat is after its exp (never from WorkOS): due at exp, no earlier.
+    expect(refreshDueAt({ iat: NOW, exp: NOW - 10 }, undefined)).toBe(NOW - 10);
+  });
+
+  it('issue 10.10: refreshBufferSeconds replaces the margin; 0 refreshes only at exp', () => {
+    expect(refreshDueAt(token(3600), 120)).toBe(NOW + 3600 - 120);
+    expect(refreshDueAt(token(3600), 0)).toBe(NOW + 3600);
   });
 });
 
@@ -84,6 +112,18 @@ describe('resolveAuthKitConfig', () => {
       resolveAuthKitConfig({ ...base, apiHostname: '127.0.0.1', https: false, port: 8080 }, {})
         .jwksUrl,
     ).toBe('http://127.0.0.1:8080/sso/jwks/client_1');
+  });
+
+  it('issue 10.10: refreshBufferSeconds must be a number of seconds ≥ 0; the error names the fix', () => {
+    expect(resolveAuthKitConfig(base, {}).refreshBufferSeconds).toBeUndefined();
+    expect(
+      resolveAuthKitConfig({ ...base, refreshBufferSeconds: 0 }, {}).refreshBufferSeconds,
+    ).toBe(0);
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      expect(() => resolveAuthKitConfig({ ...base, refreshBufferSeconds: bad }, {})).toThrow(
+        /refreshBufferSeconds must be a number of seconds ≥ 0 .*or left out for the default/,
+      );
+    }
   });
 
   it('refuses SameSite=None without Secure', () => {

@@ -136,6 +136,12 @@ class GuardedController {
     return { userId };
   }
 
+  /** Which access token the handler was given (its `jti` and `exp`, never the token itself). */
+  @Get('token')
+  token(@CurrentSession() session: AuthKitSession) {
+    return { jti: session.claims.jti, exp: session.claims.exp };
+  }
+
   @Get('permissions')
   permissions(@CurrentSession() session: AuthKitSession) {
     return { userId: session.userId, permissions: session.permissions.length };
