@@ -41,7 +41,7 @@ export type OpenedCookie =
 @Injectable()
 export class SessionResolver {
   private readonly logger = new Logger('AuthKit');
-  private readonly cache = new VerifiedSessionCache();
+  private readonly cache: VerifiedSessionCache;
   /**
    * Sessions this process refreshed, with when their exchange started: `iat` has whole seconds
    * only, and a token issued in the same second as a flag change would otherwise look stale.
@@ -56,7 +56,9 @@ export class SessionResolver {
     private readonly sealer: SessionSealer,
     private readonly watermark: ClaimsWatermark,
     private readonly connections: ConnectionSessions,
-  ) {}
+  ) {
+    this.cache = new VerifiedSessionCache(config.sessionCacheSize);
+  }
 
   /** This request's (or connection's) session, resolved once per carrier key. */
   resolve(carrier: AuthKitCarrier): Promise<SessionResolution> {
