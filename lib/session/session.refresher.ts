@@ -3,7 +3,7 @@ import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
 import { createHash } from 'node:crypto';
 import { AUTHKIT_CONFIG, WORKOS_GRANT_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import { checkClaims } from './access-token.verifier.js';
+import { checkClaims, type TokenCheck } from './access-token.verifier.js';
 import { ExpiringMap } from './expiring-map.js';
 import { seal, unseal } from './iron.js';
 import { RefreshCoordination, type SharedRefreshResult } from './refresh-coordination.js';
@@ -196,15 +196,8 @@ export class SessionRefresher {
       return { ok: false, terminal: result.terminal, detail: result.detail };
     }
     const opened = unseal(result.sealed, this.config.cookiePassword);
-    const data = opened.ok ? (opened.data as SealedSessionData) : undefined;
-    const check = data
-      ? checkClaims(
-          Buffer.from(data.accessToken.split('.')[1] ?? '', 'base64url'),
-          this.config.issuers,
-          Date.now() / 1000,
-          this.config.clockToleranceSeconds,
-        )
-      : undefined;
+    const data = opened.ok ? (opened.data as SealedSessionData | null) : undefined;
+    const check = data ? issuedTokenClaims(data.accessToken, this.config) : undefined;
     if (!data || check?.status !== 'valid') {
       return { ok: false, terminal: false, detail: 'unusable shared refresh result' };
     }
@@ -268,12 +261,7 @@ export function sessionFromAuthentication(
   ) {
     return { ok: false, detail: 'answer without tokens' };
   }
-  const check = checkClaims(
-    Buffer.from(response.accessToken.split('.')[1] ?? '', 'base64url'),
-    config.issuers,
-    Date.now() / 1000,
-    config.clockToleranceSeconds,
-  );
+  const check = issuedTokenClaims(response.accessToken, config);
   if (check.status !== 'valid') {
     return {
       ok: false,
@@ -289,6 +277,20 @@ export function sessionFromAuthentication(
     impersonator: response.impersonator,
   };
   return { ok: true, data, sealed: seal(data, config.cookiePassword), claims: check.claims };
+}
+
+/**
+ * The claims of a token that came from WorkOS over our own connection (or from a peer's stored
+ * result, sealed with our password): shape, issuer and times are checked, not the signature.
+ */
+function issuedTokenClaims(accessToken: unknown, config: AuthKitConfig): TokenCheck {
+  if (typeof accessToken !== 'string') return { status: 'invalid', detail: 'no access token' };
+  return checkClaims(
+    Buffer.from(accessToken.split('.')[1] ?? '', 'base64url'),
+    config.issuers,
+    Date.now() / 1000,
+    config.clockToleranceSeconds,
+  );
 }
 
 /**

@@ -214,9 +214,7 @@ export class SessionResolver {
     const cached = this.cache.get(key, nowSeconds);
     if (cached) {
       const resolution: SessionResolution = { ok: true, session: cached.session, refreshed: false };
-      // Due: refreshed before use (over HTTP; a socket cannot refresh and keeps it until exp).
-      return this.freshAt(cached.session) >= notBefore &&
-        (cached.refreshAt > nowSeconds || !carrier.res)
+      return this.usableAsIs(cached.session, cached.refreshAt, notBefore, nowSeconds, carrier)
         ? resolution
         : this.renew(carrier, resolution, notBefore);
     }
@@ -233,10 +231,9 @@ export class SessionResolver {
       case 'valid': {
         const { claims } = check;
         const session = toSession('cookie', data.accessToken, claims, data);
-        const refreshAt = refreshDueAt(claims, this.config.refreshBufferSeconds);
-        this.cache.set(key, session, refreshAt, claims.exp);
+        const refreshAt = this.cacheCookie(key, session);
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
-        return this.freshAt(session) >= notBefore && (refreshAt > nowSeconds || !carrier.res)
+        return this.usableAsIs(session, refreshAt, notBefore, nowSeconds, carrier)
           ? resolution
           : this.renew(carrier, resolution, notBefore, { data, claims, reference });
       }
@@ -260,6 +257,28 @@ export class SessionResolver {
       default:
         return rejectedToken(check, 'cookie');
     }
+  }
+
+  /** Caches a verified cookie session until its `exp`; returns when it is due for refresh. */
+  private cacheCookie(key: string, session: AuthKitSession): number {
+    const { claims } = session;
+    const refreshAt = refreshDueAt(claims, this.config.refreshBufferSeconds);
+    this.cache.set(key, session, refreshAt, claims.exp);
+    return refreshAt;
+  }
+
+  /**
+   * Served as it is: its claims are not stale and it is not due for refresh (over HTTP; a
+   * socket cannot refresh and keeps it until `exp`).
+   */
+  private usableAsIs(
+    session: AuthKitSession,
+    refreshAt: number,
+    notBefore: number,
+    nowSeconds: number,
+    carrier: AuthKitCarrier,
+  ): boolean {
+    return this.freshAt(session) >= notBefore && (refreshAt > nowSeconds || !carrier.res);
   }
 
   /**
@@ -348,9 +367,7 @@ export class SessionResolver {
       this.cookie.write(res, cookie.value);
       const session = toSession('cookie', outcome.data.accessToken, outcome.claims, outcome.data);
       this.freshSince.set(session, outcome.startedAt);
-      const { claims } = outcome;
-      const refreshAt = refreshDueAt(claims, this.config.refreshBufferSeconds);
-      this.cache.set(this.cache.keyOf(cookie.value), session, refreshAt, claims.exp);
+      this.cacheCookie(this.cache.keyOf(cookie.value), session);
       return { ok: true, session, refreshed: true };
     }
     if (outcome.terminal) {
