@@ -22,6 +22,22 @@ import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const SECRET = 'whsec_e2e_webhook';
 
+/** An app with nothing but the module and its webhook route (built with the app's own options). */
+function webhookAppModule(emulator: WorkOSEmulator) {
+  @Module({
+    imports: [
+      AuthKitModule.forRoot({
+        ...emulator.connection(),
+        cookiePassword: COOKIE_PASSWORD,
+        webhooks: true,
+        webhookSecret: SECRET,
+      }),
+    ],
+  })
+  class AppModule {}
+  return AppModule;
+}
+
 /** A `flag.updated` delivery as WorkOS sends it: its body and `WorkOS-Signature`. */
 function delivery(options: { id?: string; timestamp?: number } = {}) {
   const body = JSON.stringify({
@@ -214,17 +230,7 @@ describe.each<Platform>(['express', 'fastify'])('the webhook route on %s', (plat
   });
 
   it('issue 10.5: a body parser the boot check cannot see (bodyParser: false) is reported on the first webhook, once', async () => {
-    @Module({
-      imports: [
-        AuthKitModule.forRoot({
-          ...emulator.connection(),
-          cookiePassword: COOKIE_PASSWORD,
-          webhooks: true,
-          webhookSecret: SECRET,
-        }),
-      ],
-    })
-    class AppModule {}
+    const AppModule = webhookAppModule(emulator);
     const logger = new CapturingLogger();
     const app: INestApplication =
       platform === 'express'
@@ -253,17 +259,7 @@ describe.each<Platform>(['express', 'fastify'])('the webhook route on %s', (plat
   });
 
   it('issue 10.5: an app with webhooks but without rawBody fails at boot naming { rawBody: true }', async () => {
-    @Module({
-      imports: [
-        AuthKitModule.forRoot({
-          ...emulator.connection(),
-          cookiePassword: COOKIE_PASSWORD,
-          webhooks: true,
-          webhookSecret: SECRET,
-        }),
-      ],
-    })
-    class AppModule {}
+    const AppModule = webhookAppModule(emulator);
     const fix = /NestFactory\.create\(AppModule, \{ rawBody: true \}\)/;
 
     // Created as in production: listen() fails before it binds a port.
