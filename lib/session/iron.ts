@@ -130,7 +130,8 @@ export function seal(data: unknown, passwords: string | CookiePasswords): string
 export function unseal(sealed: string, passwords: string | CookiePasswords): UnsealResult {
   const tilde = sealed.indexOf('~');
   if (tilde !== -1 && sealed.slice(tilde) !== VERSION_SUFFIX) return fail('malformed');
-  const parts = (tilde === -1 ? sealed : sealed.slice(0, tilde)).split('*');
+  const body = tilde === -1 ? sealed : sealed.slice(0, tilde);
+  const parts = body.split('*');
   if (parts.length !== 8) return fail('malformed');
   const [prefix, passwordId, salt, ivB64, encryptedB64, expiry, macSalt, macB64] = parts as [
     string,
@@ -153,7 +154,8 @@ export function unseal(sealed: string, passwords: string | CookiePasswords): Uns
   if (password === undefined) return fail('unknown_password');
 
   const given = Buffer.from(macB64, 'base64url');
-  const base = `${prefix}*${passwordId}*${salt}*${ivB64}*${encryptedB64}*${expiry}`;
+  // What the MAC covers is the seal up to `*<macSalt>*<mac>`: sliced, not joined again.
+  const base = body.slice(0, body.length - macSalt.length - macB64.length - 2);
   const expected = mac(password, macSalt, base);
   if (given.length !== MAC_BYTES || !timingSafeEqual(given, expected)) return fail('bad_mac');
   // Only now is the rest known to be ours, so the expiry is worth reading.

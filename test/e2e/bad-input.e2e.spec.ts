@@ -30,7 +30,13 @@ import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
  * Bearer token and inside a correctly sealed cookie (with a live refresh token, so a wrongly
  * accepted "expired" token would show up as a refresh).
  */
-describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s', (platform) => {
+// Both places the RSA check can run (threadpool by default, inline on request) see every row.
+describe.each<[Platform, boolean]>([
+  ['express', true],
+  ['fastify', true],
+  ['express', false],
+  ['fastify', false],
+])('bad input (SECURITY.md) on %s, verifyOnThreadPool %s', (platform, verifyOnThreadPool) => {
   let emulator: WorkOSEmulator;
   let t: TestApp;
   let kid: string;
@@ -52,7 +58,7 @@ describe.each<Platform>(['express', 'fastify'])('bad input (SECURITY.md) on %s',
 
   beforeAll(async () => {
     emulator = await startSeededEmulator();
-    t = await startApp(platform, emulator);
+    t = await startApp(platform, emulator, { verifyOnThreadPool });
     const jwks = (await (await fetch(`${emulator.url}/sso/jwks/${emulator.clientId}`)).json()) as {
       keys: JWK[];
     };

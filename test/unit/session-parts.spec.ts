@@ -126,6 +126,16 @@ describe('resolveAuthKitConfig', () => {
     }
   });
 
+  it('issue 11: verifyOnThreadPool defaults to true and must be a boolean', () => {
+    expect(resolveAuthKitConfig(base, {}).verifyOnThreadPool).toBe(true);
+    expect(
+      resolveAuthKitConfig({ ...base, verifyOnThreadPool: false }, {}).verifyOnThreadPool,
+    ).toBe(false);
+    expect(() =>
+      resolveAuthKitConfig({ ...base, verifyOnThreadPool: 'no' as unknown as boolean }, {}),
+    ).toThrow(/verifyOnThreadPool must be true or false/);
+  });
+
   it('refuses SameSite=None without Secure', () => {
     expect(() =>
       resolveAuthKitConfig({ ...base, cookieSameSite: 'none', cookieSecure: false }, {}),
