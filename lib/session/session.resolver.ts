@@ -67,17 +67,29 @@ export class SessionResolver {
 
   /** The memo entry of a carrier: started on first ask, read synchronously once settled. */
   entry(carrier: AuthKitCarrier): SessionEntry {
-    let entry = sessionEntries.get(carrier.key);
-    if (!entry) {
-      const created: SessionEntry = {
-        carrier,
-        promise: this.resolveUncached(carrier).catch((error: unknown) => this.unexpected(error)),
-      };
-      created.promise.then((resolution) => this.settled(created, resolution));
-      sessionEntries.set(carrier.key, created);
-      entry = created;
+    const known = sessionEntries.get(carrier.key);
+    if (known) return known;
+    let result: SessionResolution | Promise<SessionResolution>;
+    try {
+      result = this.resolveUncached(carrier);
+    } catch (error) {
+      result = this.unexpected(error);
     }
-    return entry;
+    if (result instanceof Promise) {
+      const pending: SessionEntry = {
+        carrier,
+        promise: result.catch((error: unknown) => this.unexpected(error)),
+      };
+      pending.promise.then((resolution) => this.settled(pending, resolution));
+      sessionEntries.set(carrier.key, pending);
+      return pending;
+    }
+    // A cache hit settles now: guards decide without a tick (a promise chain per request
+    // costs more than the lookup, and every promise is hooked once AsyncLocalStorage is on).
+    const settled: SessionEntry = { carrier, promise: Promise.resolve(result) };
+    sessionEntries.set(carrier.key, settled);
+    this.settled(settled, result);
+    return settled;
   }
 
   /** Replaces this request's resolution, e.g. after an explicit refresh or org switch. */
@@ -171,7 +183,8 @@ export class SessionResolver {
     return resolution;
   }
 
-  private async resolveUncached(carrier: AuthKitCarrier): Promise<SessionResolution> {
+  /** Synchronous when the credential's session is cached and usable as is. */
+  private resolveUncached(carrier: AuthKitCarrier): SessionResolution | Promise<SessionResolution> {
     const authorization = header(carrier.req, 'authorization');
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
       return this.fromBearer(authorization);
@@ -182,14 +195,17 @@ export class SessionResolver {
     return this.fromCookie(raw, carrier);
   }
 
-  private async fromBearer(authorization: string): Promise<SessionResolution> {
+  private fromBearer(authorization: string): SessionResolution | Promise<SessionResolution> {
     const token = authorization.length <= MAX_BEARER_BYTES + 10 && BEARER.exec(authorization)?.[1];
     if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
     const key = this.cache.keyOf(token);
     const now = Date.now() / 1000;
     const cached = this.cache.get(key, now);
     if (cached) return { ok: true, session: cached.session, refreshed: false };
+    return this.verifyBearer(token, key, now);
+  }
 
+  private async verifyBearer(token: string, key: string, now: number): Promise<SessionResolution> {
     const check = await this.verifier.verify(token, now);
     switch (check.status) {
       case 'valid':
@@ -206,7 +222,10 @@ export class SessionResolver {
     }
   }
 
-  private async fromCookie(raw: string, carrier: AuthKitCarrier): Promise<SessionResolution> {
+  private fromCookie(
+    raw: string,
+    carrier: AuthKitCarrier,
+  ): SessionResolution | Promise<SessionResolution> {
     const key = this.cache.keyOf(raw);
     const now = Date.now();
     const nowSeconds = now / 1000;
@@ -218,7 +237,17 @@ export class SessionResolver {
         ? resolution
         : this.renew(carrier, resolution, notBefore);
     }
+    return this.openCookieSession(raw, key, carrier, notBefore, nowSeconds);
+  }
 
+  /** A cookie not in the cache: unseal, verify, and refresh it if it is due. */
+  private async openCookieSession(
+    raw: string,
+    key: string,
+    carrier: AuthKitCarrier,
+    notBefore: number,
+    nowSeconds: number,
+  ): Promise<SessionResolution> {
     const opened = await this.open(raw);
     if (!opened.ok) {
       // The store lost the session (evicted, signed out): the cookie can never work again.
