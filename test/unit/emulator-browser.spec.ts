@@ -255,16 +255,18 @@ describe('WorkOSEmulator pages and management API', () => {
       expect(html).toContain('data-testid="eval-user_a-org_1-gamma">on');
     });
 
+    /** Submits the flags page's form for beta, as a browser does. */
+    const post = (body: string) =>
+      fetch(`${emulator.url}/_emulator/flags/beta`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
+
     it('Some takes the checked organizations; an unchecked switch turns the flag off', async () => {
       const changed: EmulatorFlag[] = [];
       const stop = emulator.onFlagsChanged((flag) => changed.push(flag));
-      const post = (body: string) =>
-        fetch(`${emulator.url}/_emulator/flags/beta`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body,
-          redirect: 'manual',
-        });
       try {
         expect((await post('enabled=on&rule=some&org=org_1&org=org_2')).status).toBe(303);
         expect(emulator.evaluateFlags('user_a', 'org_1')).toContain('beta');
@@ -306,13 +308,6 @@ describe('WorkOSEmulator pages and management API', () => {
     });
 
     it('sets users and organizations off: they lose the flag under All; on and off at once is a 400', async () => {
-      const post = (body: string) =>
-        fetch(`${emulator.url}/_emulator/flags/beta`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body,
-          redirect: 'manual',
-        });
       try {
         expect((await post('enabled=on&rule=all&user_off=user_a&org_off=org_2')).status).toBe(303);
         expect(emulator.flags()[0]).toMatchObject({
