@@ -106,6 +106,11 @@ export interface AuthKitModuleOptions {
     | {
         pollingIntervalMs?: number;
         /** Fail closed once the last good poll is older; default 3 intervals. */ maxStalenessMs?: number;
+        /**
+         * `'authkit'` (default): WorkOS's documented rules, targets serving false included;
+         * `'sdk'`: the installed SDK's `isEnabled` (SDK 11 skips targets serving false).
+         */
+        evaluator?: LiveEvaluatorKind;
       };
   /** Secret of the WorkOS webhook endpoint (`WORKOS_WEBHOOK_SECRET`), for the `webhooks` route. */
   webhookSecret?: string;
@@ -170,7 +175,7 @@ export interface AuthKitConfig {
   callback: SignInCallbacks;
   signOutReturnTo?: string;
   maxClaimAge?: number;
-  liveFlags?: { pollingIntervalMs: number; maxStalenessMs: number };
+  liveFlags?: { pollingIntervalMs: number; maxStalenessMs: number; evaluator: LiveEvaluatorKind };
   webhookSecret?: string;
   audit: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   store: Store;
@@ -316,6 +321,9 @@ export function resolveAuthKitConfig(
   };
 }
 
+/** Who evaluates live flags: see `liveFlags.evaluator`. */
+export type LiveEvaluatorKind = 'authkit' | 'sdk';
+
 /** The SDK's runtime client polls every 5 s at the fastest, 30 s by default. */
 export function liveFlagsConfig(
   option: AuthKitModuleOptions['liveFlags'],
@@ -327,7 +335,14 @@ export function liveFlagsConfig(
   );
   const maxStalenessMs =
     (option === true ? undefined : option.maxStalenessMs) ?? 3 * pollingIntervalMs;
-  return { pollingIntervalMs, maxStalenessMs };
+  const evaluator: unknown = (option === true ? undefined : option.evaluator) ?? 'authkit';
+  if (evaluator !== 'authkit' && evaluator !== 'sdk') {
+    throw new Error(
+      `AuthKitModule is misconfigured:\n- liveFlags.evaluator must be 'authkit' (the default: ` +
+        `WorkOS's documented rules) or 'sdk' (the installed SDK's own); got ${String(evaluator).slice(0, 100)}.`,
+    );
+  }
+  return { pollingIntervalMs, maxStalenessMs, evaluator };
 }
 
 function parseAbsoluteUrl(text: string): URL | undefined {

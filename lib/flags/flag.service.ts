@@ -11,7 +11,11 @@ export interface FlagExplanation {
   claim?: boolean;
   /** The live configuration's answer; absent while live flags are off or unavailable. */
   live?: boolean;
-  /** What decided the live answer. */
+  /**
+   * What decided the live answer: `flag-off`, `user-target-on|off`, `custom-target-on|off`,
+   * `organization-target-on|off` (a matching target serving false wins over one serving true),
+   * `default-on|off`, `unknown-flag`.
+   */
   rule: LiveRule | 'unavailable';
   /** Claim and live answer disagree: the token predates a change. */
   drift: boolean;
@@ -76,17 +80,13 @@ export class FlagService {
     ]);
     return [...slugs].sort().map((slug) => {
       const claim = session ? session.featureFlags.includes(slug) : undefined;
-      const live = available
-        ? this.live.isEnabled(slug, subject.userId, subject.organizationId)
-        : undefined;
+      const live = available ? this.live.evaluate(slug, subject) : undefined;
       return {
         slug,
         ...(claim === undefined ? {} : { claim }),
-        ...(live === undefined ? {} : { live }),
-        rule: available
-          ? this.live.rule(slug, subject.userId, subject.organizationId)
-          : 'unavailable',
-        drift: claim !== undefined && live !== undefined && claim !== live,
+        ...(live === undefined ? {} : { live: live.value }),
+        rule: live?.rule ?? 'unavailable',
+        drift: claim !== undefined && live !== undefined && claim !== live.value,
       };
     });
   }

@@ -8,26 +8,54 @@ import {
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
-import { liveFlagsConfig, type AuthKitConfig } from '../authkit.options.js';
+import { liveFlagsConfig, type AuthKitConfig, type LiveEvaluatorKind } from '../authkit.options.js';
+import {
+  evaluateFlag,
+  ruleServing,
+  type FlagContext,
+  type FlagEvaluation,
+} from './flag-evaluation.js';
 import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 
 type RuntimeClient = ReturnType<WorkOS['featureFlags']['createRuntimeClient']>;
 
-/** One flag as the runtime client holds it (`GET /sdk/feature-flags`). */
-export interface LiveFlagEntry {
-  slug: string;
-  enabled: boolean;
-  default_value: boolean;
-  targets: {
-    users: Array<{ id: string; enabled: boolean }>;
-    organizations: Array<{ id: string; enabled: boolean }>;
+export type { LiveFlagEntry, LiveRule } from './flag-evaluation.js';
+
+/** Evaluates one flag of the live configuration; `callerDefault` answers a flag it lacks. */
+export type LiveEvaluator = (
+  slug: string,
+  context: FlagContext,
+  callerDefault?: boolean,
+) => FlagEvaluation;
+
+/**
+ * The evaluator over a runtime client's store: ours (WorkOS's documented semantics, targets
+ * serving false included; flag-evaluation.ts) or, with `'sdk'`, the installed SDK's own
+ * `isEnabled` (SDK 11 skips targets serving false), for when an SDK that honours them ships.
+ */
+export function liveEvaluator(
+  kind: LiveEvaluatorKind,
+  client: Pick<RuntimeClient, 'isEnabled' | 'getFlag'>,
+): LiveEvaluator {
+  if (kind === 'authkit') {
+    return (slug, context, callerDefault = false) =>
+      evaluateFlag(client.getFlag(slug), context, callerDefault);
+  }
+  return (slug, context, callerDefault = false) => {
+    const { userId, organizationId, targets } = context;
+    // The SDK refuses a context mixing userId/organizationId with typed targets: all typed then.
+    const sdkContext = targets
+      ? {
+          ...targets,
+          ...(userId ? { user: { id: userId } } : {}),
+          ...(organizationId ? { organization: { id: organizationId } } : {}),
+        }
+      : { userId, organizationId };
+    const value = client.isEnabled(slug, sdkContext, callerDefault);
+    return { value, rule: ruleServing(client.getFlag(slug), context, value) };
   };
 }
-
-/** What decided a live evaluation. */
-export type LiveRule =
-  'flag-off' | 'user-target' | 'organization-target' | 'default' | 'unknown-flag';
 
 /**
  * The live flag configuration, from the SDK's FeatureFlagsRuntimeClient: in-memory evaluation
@@ -38,6 +66,7 @@ export type LiveRule =
 export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('AuthKit');
   private client?: RuntimeClient;
+  private evaluator?: LiveEvaluator;
   private maxStalenessMs = 0;
   private lastError?: string;
 
@@ -60,6 +89,7 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
       requestTimeoutMs: this.config.requestTimeoutMs,
     });
     this.client = client;
+    this.evaluator = liveEvaluator(settings.evaluator, client);
     // An unhandled 'error' event would crash the process.
     client.on('error', (error: Error) => {
       const detail = `${error.name}: ${error.message.slice(0, 200)}`;
@@ -103,27 +133,17 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     return Date.now() - polled <= this.maxStalenessMs && polled >= since;
   }
 
+  /** The live answer and the rule that decided it; `unknown-flag` before live flags start. */
+  evaluate(slug: string, context: FlagContext): FlagEvaluation {
+    return this.evaluator?.(slug, context) ?? evaluateFlag(undefined, context);
+  }
+
   isEnabled(slug: string, userId: string, organizationId: string | undefined): boolean {
-    return this.client?.isEnabled(slug, { userId, organizationId }, false) ?? false;
+    return this.evaluate(slug, { userId, organizationId }).value;
   }
 
   slugs(): string[] {
     return this.client ? Object.keys(this.client.getAllFlags({})).sort() : [];
-  }
-
-  /** Which part of the flag's configuration decides it for this user and organization. */
-  rule(slug: string, userId: string, organizationId: string | undefined): LiveRule {
-    const entry = this.client?.getFlag(slug) as LiveFlagEntry | undefined;
-    if (!entry) return 'unknown-flag';
-    if (!entry.enabled) return 'flag-off';
-    if (entry.targets.users.some((t) => t.id === userId && t.enabled)) return 'user-target';
-    if (
-      organizationId &&
-      entry.targets.organizations.some((t) => t.id === organizationId && t.enabled)
-    ) {
-      return 'organization-target';
-    }
-    return 'default';
   }
 
   private anyFreshRoute(): boolean {

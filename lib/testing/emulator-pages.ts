@@ -2,8 +2,8 @@ import { isFlagOn, type EmulatorFlag } from './flag-model.js';
 
 /*
  * The emulator's browser pages: the hosted login (pick a user and an organization) and the
- * flags admin page (toggle, org rule None / Some / All). Plain HTML forms, no scripts; every
- * interpolated value is escaped.
+ * flags admin page (toggle, org rule None / Some / All, users and organizations targeted on or
+ * off). Plain HTML forms, no scripts; every interpolated value is escaped.
  */
 
 export interface PageUser {
@@ -134,8 +134,9 @@ export function indexPage(world: PageWorld): string {
 }
 
 /**
- * One table row per flag (switch, organization rule, Save), then what every membership gets
- * right now. A form cannot wrap a table row, so each row's inputs join their form by `form=`.
+ * One table row per flag (switch, organization rule, targets on / off, Save), then what every
+ * membership gets right now. A form cannot wrap a table row, so each row's inputs join their
+ * form by `form=`.
  */
 export function flagsPage(world: PageWorld, flags: EmulatorFlag[]): string {
   const rows = flags
@@ -144,19 +145,32 @@ export function flagsPage(world: PageWorld, flags: EmulatorFlag[]): string {
       const form = `flag-form-${i}`;
       const rule = (value: string, label: string) =>
         `<label><input type="radio" form="${form}" name="rule" value="${value}" data-testid="flag-${slug}-rule-${value}"${flag.orgRule === value ? ' checked' : ''}> ${label}</label>`;
+      // One checkbox per target and value; the `…_off` boxes are targets serving false.
+      const box = (name: string, kind: string, id: string, checked: boolean | undefined) =>
+        `<input type="checkbox" form="${form}" name="${name}" value="${escapeHtml(id)}" data-testid="flag-${slug}-${kind}-${escapeHtml(id)}"${checked ? ' checked' : ''}>`;
       const orgs = world.organizations
         .map(
           (o) =>
-            `<label><input type="checkbox" form="${form}" name="org" value="${escapeHtml(o.id)}" data-testid="flag-${slug}-org-${escapeHtml(o.id)}"${flag.organizations?.includes(o.id) ? ' checked' : ''}> ${escapeHtml(o.name)}</label>`,
+            `<label>${box('org', 'org', o.id, flag.organizations?.includes(o.id))} ${escapeHtml(o.name)}</label>`,
         )
         .join(' ');
-      const users = flag.users?.length
-        ? `<br><span class="muted">Also on for users: ${escapeHtml(flag.users.join(', '))}</span>`
-        : '';
+      const orgsOff = world.organizations
+        .map(
+          (o) =>
+            `<label>${box('org_off', 'org-off', o.id, flag.organizationsOff?.includes(o.id))} ${escapeHtml(o.name)}</label>`,
+        )
+        .join(' ');
+      const users = world.users
+        .map(
+          (u) =>
+            `${escapeHtml(u.email)}: <label>${box('user', 'user', u.id, flag.users?.includes(u.id))} on</label> <label>${box('user_off', 'user-off', u.id, flag.usersOff?.includes(u.id))} off</label>`,
+        )
+        .join('<br>');
       return `<tr data-testid="flag-${slug}">
 <td><code>${slug}</code></td><td class="muted">${escapeHtml(flag.description ?? '')}</td>
 <td><label><input type="checkbox" form="${form}" name="enabled" value="on" data-testid="flag-${slug}-enabled"${flag.enabled ? ' checked' : ''}> Enabled</label></td>
-<td>${rule('none', 'None')} ${rule('some', 'Some:')} ${orgs} ${rule('all', 'All')}${users}</td>
+<td>${rule('none', 'None')} ${rule('some', 'Some:')} ${orgs} ${rule('all', 'All')}<br><span class="muted">Off for:</span> ${orgsOff}</td>
+<td>${users}</td>
 <td><form id="${form}" method="post" action="/_emulator/flags/${escapeHtml(encodeURIComponent(flag.slug))}"><button type="submit" data-testid="flag-${slug}-save">Save</button></form></td>
 </tr>`;
     })
@@ -180,7 +194,7 @@ export function flagsPage(world: PageWorld, flags: EmulatorFlag[]): string {
     `<p><a href="/_emulator">Emulator</a></p><h1>Feature flags</h1>
 <p class="muted">Tokens carry the flags evaluated when they were issued: a change here reaches a
 session at its next refresh.</p>
-<table data-testid="flags"><tr><th>Flag</th><th>Description</th><th>Environment</th><th>Organizations</th><th></th></tr>
+<table data-testid="flags"><tr><th>Flag</th><th>Description</th><th>Environment</th><th>Organizations</th><th>Users</th><th></th></tr>
 ${rows}</table>
 <h2>What each membership gets now</h2>
 <table data-testid="evaluations"><tr><th>User · organization</th>${header}</tr>${matrix}</table>`,

@@ -5,7 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { seal, type CookiePasswords } from '../session/iron.js';
 import { errorPage, flagsPage, indexPage, loginPage, type PageWorld } from './emulator-pages.js';
-import { isFlagOn, toRuntimeFlag, type EmulatorFlag, type OrgRule } from './flag-model.js';
+import {
+  isFlagOn,
+  targetedBothWays,
+  toRuntimeFlag,
+  type EmulatorFlag,
+  type OrgRule,
+} from './flag-model.js';
 
 export type { EmulatorFlag, OrgRule } from './flag-model.js';
 
@@ -432,21 +438,50 @@ export class WorkOSEmulator {
         return html(res, 400, errorPage(`unknown rule "${rule}"`, 'Cannot save the flag'));
       }
       const organizations = form.getAll('org');
-      const unknown = organizations.find((id) => !this.organizations.has(id));
+      const organizationsOff = form.getAll('org_off');
+      const unknown = [...organizations, ...organizationsOff].find(
+        (id) => !this.organizations.has(id),
+      );
       if (unknown !== undefined) {
         return html(res, 400, errorPage(`unknown organization ${unknown}`, 'Cannot save the flag'));
       }
-      this.setFlag(flagSlug, {
+      const users = form.getAll('user');
+      const usersOff = form.getAll('user_off');
+      const unknownUser = [...users, ...usersOff].find((id) => !this.users.has(id));
+      if (unknownUser !== undefined) {
+        return html(res, 400, errorPage(`unknown user ${unknownUser}`, 'Cannot save the flag'));
+      }
+      // The page shows every target, so what it posts replaces them; empty lists read as unset.
+      const listed = (ids: string[]) => (ids.length > 0 ? ids : undefined);
+      const patch = {
         enabled: form.get('enabled') === 'on',
         orgRule: rule,
         organizations,
-      });
+        organizationsOff: listed(organizationsOff),
+        users: listed(users),
+        usersOff: listed(usersOff),
+      };
+      const both = targetedBothWays({ slug: flagSlug, ...patch });
+      if (both !== undefined) {
+        return html(
+          res,
+          400,
+          errorPage(`${both} is targeted both on and off`, 'Cannot save the flag'),
+        );
+      }
+      this.setFlag(flagSlug, patch);
       res.writeHead(303, { Location: '/_emulator/flags' }).end();
       return;
     }
     if (flagSlug !== undefined && method === 'PUT') {
       const patch = flagPatch(body);
       if (!patch) return json(res, 400, { message: 'Invalid flag' });
+      const current = this.flagModel.get(flagSlug);
+      if (
+        targetedBothWays({ slug: flagSlug, enabled: false, orgRule: 'none', ...current, ...patch })
+      ) {
+        return json(res, 400, { message: 'A target cannot be both on and off' });
+      }
       return json(res, 200, this.setFlag(flagSlug, patch));
     }
 
@@ -754,7 +789,13 @@ function zeroCalls(): EmulatorCalls {
 function flagEventName(previous: EmulatorFlag | undefined, next: EmulatorFlag): string {
   if (!previous) return 'flag.created';
   const rule = (f: EmulatorFlag) =>
-    JSON.stringify([f.orgRule, f.organizations ?? [], f.users ?? []]);
+    JSON.stringify([
+      f.orgRule,
+      f.organizations ?? [],
+      f.organizationsOff ?? [],
+      f.users ?? [],
+      f.usersOff ?? [],
+    ]);
   return rule(previous) !== rule(next) ? 'flag.rule_updated' : 'flag.updated';
 }
 
@@ -875,7 +916,7 @@ function flagPatch(body: Record<string, unknown>): Partial<Omit<EmulatorFlag, 's
     if (typeof body.orgRule !== 'string' || !isOrgRule(body.orgRule)) return undefined;
     patch.orgRule = body.orgRule;
   }
-  for (const key of ['organizations', 'users'] as const) {
+  for (const key of ['organizations', 'organizationsOff', 'users', 'usersOff'] as const) {
     if (body[key] === undefined) continue;
     const list = strings(body[key]);
     if (!list) return undefined;

@@ -1,8 +1,9 @@
-import type { LiveFlagEntry } from '../flags/live-flags.js';
+import { evaluateFlag, type LiveFlagEntry } from '../flags/flag-evaluation.js';
 
 /**
  * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
- * an environment toggle, an organization rule (None / Some / All) and user targets.
+ * an environment toggle, an organization rule (None / Some / All), and users and
+ * organizations targeted on or off.
  */
 export type OrgRule = 'none' | 'some' | 'all';
 
@@ -13,39 +14,53 @@ export interface EmulatorFlag {
   orgRule: OrgRule;
   /** The organizations of an orgRule 'some'. */
   organizations?: string[];
+  /** Organizations targeted off: they do not get the flag, even under rule 'all'. */
+  organizationsOff?: string[];
   /** Users who get the flag (when enabled) whatever the organization rule. */
   users?: string[];
+  /** Users targeted off: they do not get the flag whatever the organization rule. */
+  usersOff?: string[];
   description?: string;
 }
 
 /** One flag as `GET /sdk/feature-flags` serves it to the SDK's FeatureFlagsRuntimeClient. */
 export type RuntimeFlag = LiveFlagEntry;
 
+/** Whether the flag is on for a (user, organization): the library's live evaluation. */
 export function isFlagOn(flag: EmulatorFlag, userId: string, organizationId?: string): boolean {
-  if (!flag.enabled) return false;
-  if (flag.users?.includes(userId)) return true;
-  if (flag.orgRule === 'all') return true;
-  return (
-    flag.orgRule === 'some' && !!organizationId && !!flag.organizations?.includes(organizationId)
-  );
+  return evaluateFlag(toRuntimeFlag(flag), { userId, organizationId }).value;
 }
 
 /**
- * The runtime client evaluates `enabled && (a matching enabled target || default_value)`, so
- * rule 'all' maps to `default_value: true`, 'some' to organization targets, 'none' to neither;
- * user targets stay user targets. That gives the same answer as `isFlagOn` for every input.
+ * Rule 'all' maps to `default_value: true`, 'some' to organization targets serving true,
+ * 'none' to neither; the `…Off` lists are targets serving false. Claims, the runtime document
+ * and the flags page all evaluate this one entry, so they cannot disagree.
  */
 export function toRuntimeFlag(flag: EmulatorFlag): RuntimeFlag {
+  const targets = (on: string[], off: string[] | undefined) => [
+    ...on.map((id) => ({ id, enabled: true })),
+    ...(off ?? []).map((id) => ({ id, enabled: false })),
+  ];
   return {
     slug: flag.slug,
     enabled: flag.enabled,
     default_value: flag.orgRule === 'all',
     targets: {
-      users: (flag.users ?? []).map((id) => ({ id, enabled: true })),
-      organizations:
-        flag.orgRule === 'some'
-          ? (flag.organizations ?? []).map((id) => ({ id, enabled: true }))
-          : [],
+      users: targets(flag.users ?? [], flag.usersOff),
+      organizations: targets(
+        flag.orgRule === 'some' ? (flag.organizations ?? []) : [],
+        flag.organizationsOff,
+      ),
     },
   };
+}
+
+/** An id targeted both on and off (the page refuses it; WorkOS's targets hold one value). */
+export function targetedBothWays(flag: EmulatorFlag): string | undefined {
+  const both = (on: string[] | undefined, off: string[] | undefined) =>
+    on?.find((id) => off?.includes(id));
+  return (
+    both(flag.users, flag.usersOff) ??
+    both(flag.orgRule === 'some' ? flag.organizations : [], flag.organizationsOff)
+  );
 }

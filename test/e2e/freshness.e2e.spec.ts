@@ -299,14 +299,14 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
 
         const explained = await get(`/explain?userId=${ALICE}&organizationId=${ORG_A}`);
         expect(explained.body).toEqual([
-          { slug: 'alpha', claim: false, live: false, rule: 'default', drift: false },
-          { slug: 'beta', claim: true, live: false, rule: 'default', drift: true },
+          { slug: 'alpha', claim: false, live: false, rule: 'default-off', drift: false },
+          { slug: 'beta', claim: true, live: false, rule: 'default-off', drift: true },
         ]);
         const forB = await get(`/explain?userId=${ALICE}&organizationId=${ORG_B}`);
         expect(forB.body).toContainEqual({
           slug: 'beta',
           live: true,
-          rule: 'organization-target',
+          rule: 'organization-target-on',
           drift: false,
         });
       } finally {

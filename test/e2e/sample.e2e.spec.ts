@@ -46,7 +46,7 @@ describe('sample app in demo mode', () => {
     expect(res.text).toContain(`value="${GLOBEX}"`); // the organization switcher lists both
     // Token beside live evaluation: Acme has beta through an organization target.
     expect(res.text).toContain(
-      '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>organization-target</td><td></td></tr>',
+      '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>organization-target-on</td><td></td></tr>',
     );
   });
 

@@ -255,16 +255,18 @@ describe('WorkOSEmulator pages and management API', () => {
       expect(html).toContain('data-testid="eval-user_a-org_1-gamma">on');
     });
 
+    /** Submits the flags page's form for beta, as a browser does. */
+    const post = (body: string) =>
+      fetch(`${emulator.url}/_emulator/flags/beta`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
+
     it('Some takes the checked organizations; an unchecked switch turns the flag off', async () => {
       const changed: EmulatorFlag[] = [];
       const stop = emulator.onFlagsChanged((flag) => changed.push(flag));
-      const post = (body: string) =>
-        fetch(`${emulator.url}/_emulator/flags/beta`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body,
-          redirect: 'manual',
-        });
       try {
         expect((await post('enabled=on&rule=some&org=org_1&org=org_2')).status).toBe(303);
         expect(emulator.evaluateFlags('user_a', 'org_1')).toContain('beta');
@@ -302,6 +304,48 @@ describe('WorkOSEmulator pages and management API', () => {
         expect(changed).toEqual(['gamma']);
       } finally {
         stop();
+      }
+    });
+
+    it('sets users and organizations off: they lose the flag under All; on and off at once is a 400', async () => {
+      try {
+        expect((await post('enabled=on&rule=all&user_off=user_a&org_off=org_2')).status).toBe(303);
+        expect(emulator.flags()[0]).toMatchObject({
+          usersOff: ['user_a'],
+          organizationsOff: ['org_2'],
+        });
+        expect(emulator.evaluateFlags('user_a', 'org_1')).not.toContain('beta');
+        expect(emulator.evaluateFlags('user_b', 'org_2')).not.toContain('beta');
+        expect(emulator.evaluateFlags('user_x', 'org_1')).toContain('beta');
+        const html = await (await fetch(`${emulator.url}/_emulator/flags`)).text();
+        expect(html).toContain('data-testid="flag-beta-user-off-user_a" checked');
+        expect(html).toContain('data-testid="flag-beta-org-off-org_2" checked');
+        expect(html).toMatch(/data-testid="flag-beta-user-user_a">/);
+        expect(html).toContain('data-testid="eval-user_a-org_1-beta">off');
+        expect(html).toContain('data-testid="eval-user_b-org_2-beta">off');
+
+        expect((await post('enabled=on&rule=all&user=user_a')).status).toBe(303);
+        expect(emulator.flags()[0]).toMatchObject({ users: ['user_a'], usersOff: undefined });
+        const both = await post('enabled=on&rule=all&user=user_a&user_off=user_a');
+        expect(both.status).toBe(400);
+        expect(await both.text()).toContain('user_a is targeted both on and off');
+        const bothOrg = await post('enabled=on&rule=some&org=org_1&org_off=org_1');
+        expect(bothOrg.status).toBe(400);
+        expect((await post('enabled=on&rule=all&user_off=user_9')).status).toBe(400);
+        const put = await fetch(`${emulator.url}/_emulator/flags/beta`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ usersOff: ['user_a'] }),
+        });
+        expect(put.status).toBe(400);
+        expect(emulator.flags()[0]).toMatchObject({ users: ['user_a'], usersOff: undefined });
+      } finally {
+        emulator.setFlag('beta', {
+          enabled: true,
+          orgRule: 'some',
+          organizations: ['org_2'],
+          users: undefined,
+        });
       }
     });
   });

@@ -8,6 +8,7 @@ import {
   UseGuards,
   type INestApplication,
   type LoggerService,
+  type Type,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -194,6 +195,7 @@ export async function startApp(
   platform: Platform,
   emulator: WorkOSEmulator,
   options: Partial<AuthKitModuleOptions> & AuthKitModuleExtras = {},
+  extraControllers: Array<Type<unknown>> = [],
 ): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -203,7 +205,7 @@ export async function startApp(
         ...options,
       }),
     ],
-    controllers,
+    controllers: [...controllers, ...extraControllers],
   }).compile();
   const logger = new CapturingLogger();
   // rawBody as an app with the webhook route needs it (tests may turn `webhooks` on).

@@ -1,0 +1,155 @@
+/*
+ * WorkOS's documented flag semantics, evaluated over one entry of the runtime configuration
+ * (`GET /sdk/feature-flags`): flag off → false; a matching target serves its own value, true
+ * or false; otherwise `default_value`; a flag the configuration lacks → the caller's default.
+ *
+ * Precedence when several targets match with different values: WorkOS's docs do not say, and
+ * the `/sdk/feature-flags` document carries no rule order. So any matching target that serves
+ * false decides: the answer is true only when every order WorkOS could apply gives true, the
+ * fail-closed reading for routes that re-check a sensitive action live. Among the matching
+ * targets that serve the answer, the most specific names it: user, then custom, then
+ * organization. (SDK 11 returns true at the first target serving true in the context object's
+ * key order and skips those serving false.)
+ *
+ * Runs per request on `fresh` routes: no allocation, results are shared frozen objects.
+ */
+
+export interface LiveFlagTarget {
+  id: string;
+  enabled: boolean;
+}
+
+/** A target of one of your own resource types (workspace, account, tenant …). */
+export interface LiveFlagCustomTarget extends LiveFlagTarget {
+  type: string;
+}
+
+/** One flag as the runtime client holds it (`GET /sdk/feature-flags`). */
+export interface LiveFlagEntry {
+  slug: string;
+  enabled: boolean;
+  default_value: boolean;
+  targets: {
+    users: LiveFlagTarget[];
+    organizations: LiveFlagTarget[];
+    /** Absent until WorkOS sends custom targets for the environment. */
+    custom_targets?: LiveFlagCustomTarget[];
+  };
+}
+
+/**
+ * Who a flag is evaluated for. `targets` are custom targets by type, as WorkOS's typed
+ * evaluation context spells them (`{ workspace: { id: 'ws_1' } }`); they match only the
+ * entry's `custom_targets`, users and organizations go in `userId` / `organizationId`.
+ */
+export interface FlagContext {
+  userId?: string;
+  organizationId?: string;
+  targets?: Readonly<Record<string, { readonly id: string }>>;
+}
+
+/** What decided a live evaluation. Stable strings: `FlagService.explain()` returns them. */
+export type LiveRule =
+  | 'unknown-flag'
+  | 'flag-off'
+  | 'user-target-on'
+  | 'user-target-off'
+  | 'custom-target-on'
+  | 'custom-target-off'
+  | 'organization-target-on'
+  | 'organization-target-off'
+  | 'default-on'
+  | 'default-off';
+
+export interface FlagEvaluation {
+  readonly value: boolean;
+  readonly rule: LiveRule;
+}
+
+const result = (value: boolean, rule: LiveRule): FlagEvaluation => Object.freeze({ value, rule });
+
+const UNKNOWN_FALSE = result(false, 'unknown-flag');
+const UNKNOWN_TRUE = result(true, 'unknown-flag');
+const FLAG_OFF = result(false, 'flag-off');
+const USER_ON = result(true, 'user-target-on');
+const USER_OFF = result(false, 'user-target-off');
+const CUSTOM_ON = result(true, 'custom-target-on');
+const CUSTOM_OFF = result(false, 'custom-target-off');
+const ORGANIZATION_ON = result(true, 'organization-target-on');
+const ORGANIZATION_OFF = result(false, 'organization-target-off');
+const DEFAULT_ON = result(true, 'default-on');
+const DEFAULT_OFF = result(false, 'default-off');
+
+// What the matching targets of one kind serve, as bits (a list may name an id twice).
+const ON = 1;
+const OFF = 2;
+
+function served(targets: readonly LiveFlagTarget[], id: string | undefined): number {
+  if (!id) return 0;
+  let seen = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i];
+    if (target.id === id) seen |= target.enabled ? ON : OFF;
+  }
+  return seen;
+}
+
+function servedCustom(
+  targets: readonly LiveFlagCustomTarget[] | undefined,
+  context: FlagContext['targets'],
+): number {
+  if (!targets || !context) return 0;
+  let seen = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i];
+    // Own keys only: a type named like an Object.prototype member must not match.
+    if (Object.hasOwn(context, target.type) && context[target.type]?.id === target.id) {
+      seen |= target.enabled ? ON : OFF;
+    }
+  }
+  return seen;
+}
+
+/** Evaluates one flag for a context; `entry` undefined is a flag the configuration lacks. */
+export function evaluateFlag(
+  entry: LiveFlagEntry | undefined,
+  context: FlagContext,
+  callerDefault = false,
+): FlagEvaluation {
+  if (entry === undefined) return callerDefault ? UNKNOWN_TRUE : UNKNOWN_FALSE;
+  if (!entry.enabled) return FLAG_OFF;
+  const user = served(entry.targets.users, context.userId);
+  const custom = servedCustom(entry.targets.custom_targets, context.targets);
+  const organization = served(entry.targets.organizations, context.organizationId);
+  if (user & OFF) return USER_OFF;
+  if (custom & OFF) return CUSTOM_OFF;
+  if (organization & OFF) return ORGANIZATION_OFF;
+  if (user & ON) return USER_ON;
+  if (custom & ON) return CUSTOM_ON;
+  if (organization & ON) return ORGANIZATION_ON;
+  return entry.default_value ? DEFAULT_ON : DEFAULT_OFF;
+}
+
+/**
+ * Names the rule behind a value another evaluator decided (the SDK's, with `evaluator: 'sdk'`):
+ * the most specific matching target serving that value, else the default.
+ */
+export function ruleServing(
+  entry: LiveFlagEntry | undefined,
+  context: FlagContext,
+  value: boolean,
+): LiveRule {
+  if (entry === undefined) return 'unknown-flag';
+  if (!entry.enabled) return 'flag-off';
+  const bit = value ? ON : OFF;
+  if (served(entry.targets.users, context.userId) & bit) {
+    return value ? 'user-target-on' : 'user-target-off';
+  }
+  if (servedCustom(entry.targets.custom_targets, context.targets) & bit) {
+    return value ? 'custom-target-on' : 'custom-target-off';
+  }
+  if (served(entry.targets.organizations, context.organizationId) & bit) {
+    return value ? 'organization-target-on' : 'organization-target-off';
+  }
+  return value ? 'default-on' : 'default-off';
+}
