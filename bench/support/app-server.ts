@@ -82,19 +82,22 @@ function answer(question: Question): ServerMessage {
       loop.enable();
       loop.reset();
       return { type: 'loop-reset' };
-    case 'loop':
+    case 'loop': {
+      // Off again until the next reset: an app idle between its rows must not tick meanwhile.
+      loop.disable();
       return {
         type: 'loop',
         p99Ms: loop.count ? ms(loop.percentile(99)) : 0,
         maxMs: loop.count ? ms(loop.max) : 0,
         resolutionMs: LOOP_RESOLUTION_MS,
       };
+    }
     case 'memory': {
       // Twice: the first full GC can leave finalizer-held garbage for the second.
       gc?.();
       gc?.();
-      const { rss, heapUsed } = process.memoryUsage();
-      return { type: 'memory', rss, heapUsed, collected: gc !== undefined };
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      return { type: 'memory', rss, heapUsed, heapTotal, external, collected: gc !== undefined };
     }
   }
 }

@@ -49,6 +49,10 @@ export interface LoopDelay {
 export interface AppMemory {
   rss: number;
   heapUsed: number;
+  /** The V8 heap's reserved size: part of RSS that heapUsed does not show. */
+  heapTotal: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers, crypto objects). */
+  external: number;
   /** Whether a full GC ran first (the app was started with --expose-gc). */
   collected: boolean;
 }
@@ -159,8 +163,8 @@ export function startApp(
         memory: async () => {
           const answer = await ask('memory');
           if (answer.type !== 'memory') throw new Error('no memory figure');
-          const { rss, heapUsed, collected } = answer;
-          return { rss, heapUsed, collected };
+          const { rss, heapUsed, heapTotal, external, collected } = answer;
+          return { rss, heapUsed, heapTotal, external, collected };
         },
         close: () =>
           new Promise<void>((done) => {

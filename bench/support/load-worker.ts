@@ -140,6 +140,8 @@ async function openLoop(rate: number): Promise<void> {
 
 const warmupMs = Math.round((spec.warmupSeconds ?? 0.3) * 1000);
 const timedMs = Math.round(spec.seconds * 1000);
+// Without a warm-up the very first requests count: they start as the loops are created.
+if (warmupMs === 0) timing = true;
 const loops = spec.rate
   ? [openLoop(spec.rate)]
   : Array.from({ length: spec.connections }, () => connection());
