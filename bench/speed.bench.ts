@@ -1,13 +1,13 @@
-// How fast a request gets through AuthKit, measured from outside: each app in its own process,
-// wrk (or the node worker) in another. Express and Fastify; a bare app beside an AuthKit app
-// built from this tree's lib/ (or BENCH_LIB), one cookie or pools of 10k / 50k sessions, the
-// SDK's own session read for comparison; then 1,000 req/s open loop for the event loop's sake;
-// then in-process rows against a plain node:crypto floor. Prints only.
+// How fast a session read is. First in process, against a plain node:crypto floor; then from
+// outside: each app in its own process, wrk (or the node worker) in another, Express and
+// Fastify, a bare app beside AuthKit apps built from this tree's lib/ (or BENCH_LIB), one cookie
+// or pools of 10k / 50k sessions, the SDK's own session read for comparison; then 1,000 req/s
+// open loop on first-sight sessions, for the event loop's sake. Prints only.
 // Run: npm run bench (speed comes first). BENCH_ROUNDS (3), BENCH_SLICE_SECONDS (2, whole
 // seconds: wrk takes no fractions), BENCH_CONNECTIONS (16), BENCH_THREADS (1),
 // BENCH_PLATFORMS / BENCH_RATE_PLATFORMS (express,fastify), BENCH_RATE_SECONDS (5),
 // BENCH_MICRO_OPS (3000 first-sight reads per round), BENCH_MICRO_SECONDS (0.4),
-// BENCH_VERBOSE=1 for progress on stderr.
+// BENCH_GENERATOR=node (the node worker instead of wrk), BENCH_VERBOSE=1 (progress on stderr).
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -63,7 +63,11 @@ const notes: string[] = [];
 
 // ---- the load generator ------------------------------------------------------------------------
 
-const wrk = ensureWrk((line) => notes.push(line));
+/** BENCH_GENERATOR=node: the node worker even where wrk is installed (to compare the two). */
+const wrk =
+  process.env.BENCH_GENERATOR === 'node'
+    ? ({ ok: false, reason: 'BENCH_GENERATOR=node' } as const)
+    : ensureWrk((line) => notes.push(line));
 let generate: Generator;
 let generatorLabel: string;
 if (wrk.ok) {
