@@ -1,5 +1,6 @@
-// In-process rows: sequential operations, one after the other, in rounds taken in turn
-// (A B C, C B A, …) so a busy moment of a shared machine hits every row alike.
+// In-process rows: sequential operations, one after the other. Each round is cut into short
+// slices taken in turn (A B C, C B A, …), so a busy moment of a shared machine hits every row
+// of that round alike, and a round's ratio between two rows is fair.
 import { median } from './rows.js';
 
 export type Op = () => unknown;
@@ -17,22 +18,28 @@ export interface MicroStats {
   microsPerOp: number;
 }
 
-/** µs per call over one round. */
-async function timed({ op, ops }: OpRow, seconds: number): Promise<number> {
+/** Slices per round: enough that a 10 ms stall lands in one slice of one row, not a whole row. */
+const SLICES = 10;
+
+/** Runs one slice; returns [calls, µs]. */
+async function slice({ op }: OpRow, calls: number | undefined, seconds: number) {
   const start = process.hrtime.bigint();
   const until = start + BigInt(Math.round(seconds * 1e9));
   let n = 0;
-  const more = () => (ops === undefined ? process.hrtime.bigint() < until : n < ops);
+  const more = () => (calls === undefined ? process.hrtime.bigint() < until : n < calls);
   do {
     // Sync operations are not awaited: an await would be part of what is timed.
     const result = op();
     if (result instanceof Promise) await result;
     n++;
   } while (more());
-  return Number(process.hrtime.bigint() - start) / 1e3 / n;
+  return [n, Number(process.hrtime.bigint() - start) / 1e3] as const;
 }
 
-/** `warmupOps` untimed operations per row first (JIT), then `rounds` rounds of `seconds` each. */
+/**
+ * `warmupOps` untimed operations per row first (JIT), then `rounds` rounds, each row getting
+ * `ops` calls (or `seconds`) a round, spread over the round's slices.
+ */
 export async function measureOps<K extends string>(
   rows: Record<K, OpRow>,
   { rounds, seconds, warmupOps }: { rounds: number; seconds: number; warmupOps: number },
@@ -43,8 +50,27 @@ export async function measureOps<K extends string>(
   }
   const perRound = new Map<K, number[]>(keys.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
-      perRound.get(key)?.push(await timed(rows[key], seconds));
+    const totals = new Map<K, { calls: number; micros: number }>(
+      keys.map((k) => [k, { calls: 0, micros: 0 }]),
+    );
+    for (let s = 0; s < SLICES; s++) {
+      for (const key of s % 2 === 0 ? keys : [...keys].reverse()) {
+        const { ops } = rows[key];
+        const calls =
+          ops === undefined
+            ? undefined
+            : Math.floor((ops * (s + 1)) / SLICES) - Math.floor((ops * s) / SLICES);
+        const [n, micros] = await slice(rows[key], calls, seconds / SLICES);
+        const total = totals.get(key);
+        if (total) {
+          total.calls += n;
+          total.micros += micros;
+        }
+      }
+    }
+    for (const key of keys) {
+      const total = totals.get(key) ?? { calls: 1, micros: 0 };
+      perRound.get(key)?.push(total.micros / total.calls);
     }
   }
   return Object.fromEntries(
