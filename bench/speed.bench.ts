@@ -519,9 +519,11 @@ for (const platform of PLATFORMS) {
     ],
   );
 }
-console.log(
-  "\nloop p99: the app's perf_hooks.monitorEventLoopDelay (1 ms resolution, so an idle loop " +
-    'reads ~1 ms), reset before each measurement and read after it. app µs/req: the app ' +
-    "process's CPU time over the measurement / requests answered. wrk counts only >= 400 as " +
-    'errors; every row was first checked for a 200 (or the expected refusal) from here.',
-);
+if (PLATFORMS.length) {
+  console.log(
+    "\nloop p99: the app's perf_hooks.monitorEventLoopDelay (1 ms resolution, so an idle loop " +
+      'reads ~1 ms), reset before each measurement and read after it. app µs/req: the app ' +
+      "process's CPU time over the measurement / requests answered. wrk counts only >= 400 as " +
+      'errors; every row was first checked for a 200 (or the expected refusal) from here.',
+  );
+}
