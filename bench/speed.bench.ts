@@ -170,13 +170,24 @@ interface RateStats {
   loopP99Rounds: number[];
 }
 
+type Upstream = { authenticate: number; refresh: number; jwks: number };
+
+/** Calls the apps made to the emulator since `before` (a copy of its counters). */
+function upstreamSince(before: typeof emulator.calls): Upstream {
+  return {
+    authenticate: emulator.calls.authenticate - before.authenticate,
+    refresh: emulator.calls.refresh - before.refresh,
+    jwks: emulator.calls.jwks - before.jwks,
+  };
+}
+
 interface PlatformResult {
   stats: Record<Key, RowStats>;
-  upstream: { authenticate: number; refresh: number; jwks: number };
+  upstream: Upstream;
   memory: { cached: AppMemory; pool: AppMemory; after: AppMemory };
   /** How long the 50k first sights of the warm-up pass took. */
   warmSeconds: number;
-  rate?: Record<'bare' | 'fresh' | 'sdk', RateStats>;
+  rate?: { rows: Record<'bare' | 'fresh' | 'sdk', RateStats>; upstream: Upstream };
 }
 
 /** One GET from here before timing: a row that answers wrongly must not be timed. */
@@ -256,11 +267,7 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
     untimedSeconds: 1,
     loopDelay: true,
   });
-  const upstream = {
-    authenticate: emulator.calls.authenticate - calls0.authenticate,
-    refresh: emulator.calls.refresh - calls0.refresh,
-    jwks: emulator.calls.jwks - calls0.jwks,
-  };
+  const upstream = upstreamSince(calls0);
   const afterMemory = await pooled.memory();
   await Promise.all([ours.close(), pooled.close()]);
 
@@ -283,7 +290,7 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
 async function rateRows(
   bare: AppHandle,
   start: (withAuthKit: boolean) => Promise<AppHandle>,
-): Promise<Record<'bare' | 'fresh' | 'sdk', RateStats>> {
+): Promise<NonNullable<PlatformResult['rate']>> {
   const perRound = Math.ceil(RATE * RATE_SECONDS);
   const warm = 3000;
   if (perRound * ROUNDS + warm > POOL_LARGE) throw new Error('rate rounds need more sessions');
@@ -303,6 +310,7 @@ async function rateRows(
     sdk: { app: bare, path: '/sdk', sessions: true },
   };
   const keys: RateKey[] = ['bare', 'fresh', 'sdk'];
+  const calls0 = { ...emulator.calls };
   const rounds = new Map<RateKey, Omit<RateStats, 'loopP99Rounds'>[]>(keys.map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
@@ -330,6 +338,7 @@ async function rateRows(
       progress(`  rate round ${r + 1}/${ROUNDS} ${key}: loop p99 ${loop.p99Ms.toFixed(2)} ms`);
     }
   }
+  const upstream = upstreamSince(calls0);
   await fresh.close();
   const summary = (list: Omit<RateStats, 'loopP99Rounds'>[]): RateStats => ({
     sentPerSecond: median(list.map((x) => x.sentPerSecond)),
@@ -341,9 +350,12 @@ async function rateRows(
     loopP99Rounds: list.map((x) => x.loopP99Ms),
   });
   return {
-    bare: summary(rounds.get('bare') ?? []),
-    fresh: summary(rounds.get('fresh') ?? []),
-    sdk: summary(rounds.get('sdk') ?? []),
+    rows: {
+      bare: summary(rounds.get('bare') ?? []),
+      fresh: summary(rounds.get('fresh') ?? []),
+      sdk: summary(rounds.get('sdk') ?? []),
+    },
+    upstream,
   };
 }
 
@@ -487,12 +499,15 @@ for (const platform of PLATFORMS) {
 }
 
 for (const platform of PLATFORMS) {
-  const rate = results[platform]?.rate;
-  if (!rate) continue;
+  const measured = results[platform]?.rate;
+  if (!measured) continue;
+  const { rows: rate, upstream } = measured;
   console.log(
     `\n${platform === 'express' ? 'Express' : 'Fastify'}: fixed rate ${int(RATE)} req/s, open ` +
       `loop (node worker; latency from each request's scheduled time), ${RATE_SECONDS} s x ` +
-      `${ROUNDS} rounds; sessions are first sights: each request a session the app never saw`,
+      `${ROUNDS} rounds; sessions are first sights: each request a session the app never ` +
+      `saw; upstream calls during these rows: authenticate ${upstream.authenticate}, refresh ` +
+      `${upstream.refresh}, jwks ${upstream.jwks}`,
   );
   const margin = median(
     rate.fresh.loopP99Rounds.map((x, i) => x - (rate.bare.loopP99Rounds[i] ?? x)),
