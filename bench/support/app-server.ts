@@ -1,12 +1,14 @@
 // The app under test, in its own process (spawned by apps.ts): an HTTP or GraphQL Nest app,
 // bare or with an AuthKit lib loaded from a path (today's lib/ or an old commit's build).
-// Tells the parent its port over IPC and answers CPU-usage questions; exits with the parent.
+// Tells the parent its port over IPC and answers its questions (CPU time, event-loop delay,
+// memory); exits with the parent.
 import 'reflect-metadata';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { CanActivate, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import type { AppSpec, AuthKitLib, ServerMessage } from './apps.js';
+import type { AppSpec, AuthKitLib, Question, ServerMessage } from './apps.js';
 
 function isAuthKitLib(value: unknown): value is AuthKitLib {
   if (typeof value !== 'object' || value === null) return false;
@@ -42,7 +44,12 @@ if (spec.kind === 'graphql') {
   appModule = graphqlModule(authkit, spec.fields ?? 50);
 } else {
   const { httpModule } = await import('./http-app.js');
-  appModule = httpModule(authkit);
+  let sdkGuard: Type<CanActivate> | undefined;
+  if (spec.sdk) {
+    const { sdkFlagGuard } = await import('./sdk-flag.guard.js');
+    sdkGuard = sdkFlagGuard(spec.sdk);
+  }
+  appModule = httpModule(authkit, sdkGuard);
 }
 
 let app: INestApplication;
@@ -55,11 +62,52 @@ if (spec.platform === 'fastify') {
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address() as AddressInfo;
 
+/**
+ * 1 ms: a request's work is well under a millisecond, and at the default 10 ms a short block
+ * rarely lands on a sample. Off until first asked: apps that are never asked (the callgrind
+ * bench counts instructions per request) must not pay a timer 1,000 times a second.
+ */
+const LOOP_RESOLUTION_MS = 1;
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+const ms = (nanos: number) => (Number.isFinite(nanos) ? nanos / 1e6 : 0);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function answer(question: Question): ServerMessage {
+  switch (question) {
+    case 'cpu': {
+      const { user, system } = process.cpuUsage();
+      return { type: 'cpu', micros: user + system };
+    }
+    case 'loop-reset':
+      loop.enable();
+      loop.reset();
+      return { type: 'loop-reset' };
+    case 'loop': {
+      // Off again until the next reset: an app idle between its rows must not tick meanwhile.
+      loop.disable();
+      return {
+        type: 'loop',
+        p99Ms: loop.count ? ms(loop.percentile(99)) : 0,
+        maxMs: loop.count ? ms(loop.max) : 0,
+        resolutionMs: LOOP_RESOLUTION_MS,
+      };
+    }
+    case 'memory': {
+      // Twice: the first full GC can leave finalizer-held garbage for the second.
+      gc?.();
+      gc?.();
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      return { type: 'memory', rss, heapUsed, heapTotal, external, collected: gc !== undefined };
+    }
+  }
+}
+
+const QUESTIONS: readonly string[] = ['cpu', 'loop-reset', 'loop', 'memory'] satisfies Question[];
 const send = (message: ServerMessage) => process.send?.(message);
 process.on('message', (message: unknown) => {
-  if (typeof message === 'object' && message !== null && 'cpu' in message) {
-    const { user, system } = process.cpuUsage();
-    send({ type: 'cpu', micros: user + system });
+  const question = (message as { ask?: unknown } | null)?.ask;
+  if (typeof question === 'string' && QUESTIONS.includes(question)) {
+    send(answer(question as Question));
   }
 });
 // The parent going away (normally or not) ends this process too.

@@ -1,5 +1,5 @@
 // Parent side of app-server.ts: starts an app under test in its own process and asks it for
-// its CPU time, so a row can report server CPU per request beside req/s.
+// its CPU time, event-loop delay and memory, so a row can report them beside req/s.
 import type { DynamicModule } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,15 @@ export interface WithAuthKit {
   options: Record<string, unknown>;
 }
 
+/** What a route guarded by the WorkOS SDK itself needs: where WorkOS is, and the cookie password. */
+export interface SdkRouteOptions {
+  apiKey: string;
+  apiHostname: string;
+  port: number;
+  https: boolean;
+  cookiePassword: string;
+}
+
 export interface AppSpec {
   kind: 'http' | 'graphql';
   platform: 'express' | 'fastify';
@@ -25,9 +34,38 @@ export interface AppSpec {
   authkit?: Record<string, unknown>;
   /** GraphQL: how many guarded fields the object type has. */
   fields?: number;
+  /** HTTP: adds GET /sdk, guarded by the SDK's own loadSealedSession().authenticate(). */
+  sdk?: SdkRouteOptions;
 }
 
-export type ServerMessage = { type: 'ready'; port: number } | { type: 'cpu'; micros: number };
+/** The app's event-loop delay since the last reset (perf_hooks.monitorEventLoopDelay), ms. */
+export interface LoopDelay {
+  p99Ms: number;
+  maxMs: number;
+  /** The sampling interval: an idle loop reads about this much. */
+  resolutionMs: number;
+}
+
+export interface AppMemory {
+  rss: number;
+  heapUsed: number;
+  /** The V8 heap's reserved size: part of RSS that heapUsed does not show. */
+  heapTotal: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers, crypto objects). */
+  external: number;
+  /** Whether a full GC ran first (the app was started with --expose-gc). */
+  collected: boolean;
+}
+
+export type ServerMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'loop-reset' }
+  | ({ type: 'loop' } & LoopDelay)
+  | ({ type: 'memory' } & AppMemory);
+
+/** What the parent asks; each question gets one answer of the same name, in order. */
+export type Question = 'cpu' | 'loop-reset' | 'loop' | 'memory';
 
 export interface AppHandle {
   url: string;
@@ -35,6 +73,12 @@ export interface AppHandle {
   pid: number;
   /** The app process's CPU time so far (user + system), µs. */
   cpuMicros(): Promise<number>;
+  /** Starts (or restarts) the event-loop delay histogram. */
+  resetLoopDelay(): Promise<void>;
+  /** The histogram since the last reset. */
+  loopDelay(): Promise<LoopDelay>;
+  /** RSS and heap in use, after a forced GC when the app can run one. */
+  memory(): Promise<AppMemory>;
   close(): Promise<void>;
 }
 
@@ -46,50 +90,82 @@ function isMessage(value: unknown): value is ServerMessage {
   return typeof value === 'object' && value !== null && 'type' in value;
 }
 
+interface Pending {
+  question: Question;
+  answer: (message: ServerMessage) => void;
+  fail: (error: Error) => void;
+}
+
 /**
  * Starts one app process; resolves once it listens on loopback. `wrapper` runs node under
- * another program (e.g. `['valgrind', '--tool=callgrind']`), whose own output is dropped.
+ * another program (e.g. `['valgrind', '--tool=callgrind']`), whose own output is dropped;
+ * `nodeArgs` go to node itself (e.g. `--expose-gc`).
  */
 export function startApp(
   spec: AppSpec,
-  { wrapper = [], startSeconds = 60 }: { wrapper?: string[]; startSeconds?: number } = {},
+  {
+    wrapper = [],
+    startSeconds = 60,
+    nodeArgs = [],
+  }: { wrapper?: string[]; startSeconds?: number; nodeArgs?: string[] } = {},
 ): Promise<AppHandle> {
   const [command = process.execPath, ...wrapperArgs] = wrapper;
-  const args = [...NODE_ARGS, SERVER, JSON.stringify(spec)];
+  const args = [...NODE_ARGS, ...nodeArgs, SERVER, JSON.stringify(spec)];
   const child: ChildProcess = spawn(
     command,
     wrapper.length ? [...wrapperArgs, process.execPath, ...args] : args,
     { stdio: ['ignore', 'inherit', wrapper.length ? 'ignore' : 'inherit', 'ipc'] },
   );
-  let pendingCpu: { answer: (micros: number) => void; fail: (error: Error) => void } | undefined;
+  // IPC keeps order, and the app answers each question as it comes: a FIFO pairs them.
+  const pending: Pending[] = [];
+  const ask = (question: Question): Promise<ServerMessage> =>
+    new Promise<ServerMessage>((answer, fail) => {
+      if (child.exitCode !== null || !child.connected) return fail(new Error('app is gone'));
+      pending.push({ question, answer, fail });
+      child.send({ ask: question });
+    });
   return new Promise<AppHandle>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
       reject(new Error(`app did not start in ${startSeconds} s`));
     }, startSeconds * 1000);
     child.once('exit', (code) => {
-      // Before listening this rejects the start; later, a question it will never answer.
+      // Before listening this rejects the start; later, questions it will never answer.
       const error = new Error(`app exited with ${code}`);
       reject(error);
-      pendingCpu?.fail(error);
+      for (const question of pending.splice(0)) question.fail(error);
     });
     child.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
-      if (message.type === 'cpu') {
-        pendingCpu?.answer(message.micros);
-        pendingCpu = undefined;
+      if (message.type !== 'ready') {
+        const first = pending.shift();
+        if (first?.question === message.type) first.answer(message);
+        else first?.fail(new Error(`asked ${first.question}, the app answered ${message.type}`));
         return;
       }
       clearTimeout(timer);
       resolve({
         url: `http://127.0.0.1:${message.port}`,
         pid: child.pid ?? 0,
-        cpuMicros: () =>
-          new Promise<number>((answer, fail) => {
-            if (child.exitCode !== null) return fail(new Error('app is gone'));
-            pendingCpu = { answer, fail };
-            child.send({ cpu: true });
-          }),
+        cpuMicros: async () => {
+          const answer = await ask('cpu');
+          return answer.type === 'cpu' ? answer.micros : 0;
+        },
+        resetLoopDelay: async () => {
+          await ask('loop-reset');
+        },
+        loopDelay: async () => {
+          const answer = await ask('loop');
+          if (answer.type !== 'loop') throw new Error('no loop delay');
+          const { p99Ms, maxMs, resolutionMs } = answer;
+          return { p99Ms, maxMs, resolutionMs };
+        },
+        memory: async () => {
+          const answer = await ask('memory');
+          if (answer.type !== 'memory') throw new Error('no memory figure');
+          const { rss, heapUsed, heapTotal, external, collected } = answer;
+          return { rss, heapUsed, heapTotal, external, collected };
+        },
         close: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

@@ -1,9 +1,10 @@
 // The HTTP app under test: one unguarded route and one @RequireFlag('beta') route. Without
-// AuthKit (bare) both are plain routes; the bench compares the same route across apps.
-import { Controller, Get, Module, type Type } from '@nestjs/common';
+// AuthKit (bare) both are plain routes; the bench compares the same route across apps. With an
+// SDK guard it also has GET /sdk, gated the way the WorkOS SDK documents it.
+import { Controller, Get, Module, UseGuards, type CanActivate, type Type } from '@nestjs/common';
 import type { WithAuthKit } from './apps.js';
 
-export function httpModule(authkit: WithAuthKit | undefined): Type {
+export function httpModule(authkit: WithAuthKit | undefined, sdkGuard?: Type<CanActivate>): Type {
   // The bare app has the same routes, ungated: only the package under test differs.
   const gate: MethodDecorator = authkit ? authkit.lib.RequireFlag('beta') : () => undefined;
 
@@ -21,9 +22,19 @@ export function httpModule(authkit: WithAuthKit | undefined): Type {
     }
   }
 
+  @Controller()
+  class SdkController {
+    @Get('sdk')
+    sdk() {
+      return 'ok';
+    }
+  }
+  if (sdkGuard) UseGuards(sdkGuard)(SdkController);
+
   @Module({
     imports: authkit ? [authkit.lib.AuthKitModule.forRoot(authkit.options)] : [],
-    controllers: [BenchController],
+    controllers: sdkGuard ? [BenchController, SdkController] : [BenchController],
+    providers: sdkGuard ? [sdkGuard] : [],
   })
   class BenchModule {}
 

@@ -1,6 +1,8 @@
 // The load generator's own process (spawned by load.ts): keeps K keep-alive connections busy
-// against one URL, then prints one JSON line (LoadResult) on stdout. Imports node:http only,
-// so it starts fast and never shares an event loop or a JIT with the app it measures.
+// against one URL (closed loop), or sends a fixed number of requests a second (open loop, `rate`),
+// then prints one JSON line (LoadResult) on stdout. Imports node:http only, so it starts fast
+// and never shares an event loop or a JIT with the app it measures.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { LoadResult, LoadSpec } from './load.js';
 
@@ -21,9 +23,12 @@ const url = new URL(spec.url);
 const body = spec.body === undefined ? undefined : Buffer.from(spec.body);
 const headers: Record<string, string> = { ...spec.headers };
 if (body) headers['content-length'] = String(body.length);
+const cookies = spec.cookieFile
+  ? readFileSync(spec.cookieFile, 'utf8').split('\n').filter(Boolean)
+  : undefined;
 // No Nagle: a request's last segment must not wait for the server's delayed ACK.
 const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections, noDelay: true });
-const options: http.RequestOptions = {
+const base: http.RequestOptions = {
   host: url.hostname,
   port: url.port,
   path: url.pathname + url.search,
@@ -31,6 +36,16 @@ const options: http.RequestOptions = {
   headers,
   agent,
 };
+
+let nextCookie = 0;
+/** The next request's options; undefined once `pick: 'once'` has used every line. */
+function nextOptions(): http.RequestOptions | undefined {
+  if (!cookies) return base;
+  let line: string | undefined;
+  if (spec.pick === 'once') line = cookies[nextCookie++];
+  else line = cookies[Math.floor(Math.random() * cookies.length)];
+  return line === undefined ? undefined : { ...base, headers: { ...headers, cookie: line } };
+}
 
 // Latencies in µs of requests that started inside the timed window (grown as needed).
 let latencies = new Float64Array(1 << 16);
@@ -52,11 +67,13 @@ const record = (micros: number) => {
   latencies[count++] = micros;
 };
 
-/** One request; resolves when its response has been read to the end. */
-function one(): Promise<void> {
+/**
+ * One request; resolves when its response has been read to the end. Latency counts from
+ * `since` (hrtime ns): now for a closed loop, the scheduled time for an open one.
+ */
+function one(options: http.RequestOptions, since = process.hrtime.bigint()): Promise<void> {
   return new Promise<void>((resolve) => {
     const counted = timing;
-    const start = process.hrtime.bigint();
     const req = http.request(options, (res) => {
       const status = res.statusCode ?? 0;
       // Reading the body only when asked to check it: the generator must stay cheap.
@@ -67,7 +84,7 @@ function one(): Promise<void> {
       res.on('end', () => {
         total++;
         if (counted) {
-          record(Number(process.hrtime.bigint() - start) / 1000);
+          record(Number(process.hrtime.bigint() - since) / 1000);
           if (status < 200 || status > 299) non2xx++;
           if (marker !== undefined && text.includes(marker)) badBody++;
         }
@@ -83,22 +100,61 @@ function one(): Promise<void> {
   });
 }
 
-async function connection(until: () => boolean): Promise<void> {
-  while (!until()) await one();
+let stopped = false;
+let exhausted: () => void = () => undefined;
+const ranOut = new Promise<void>((resolve) => (exhausted = resolve));
+
+async function connection(): Promise<void> {
+  while (!stopped) {
+    const options = nextOptions();
+    if (!options) return exhausted();
+    await one(options);
+  }
+}
+
+/** Sends `rate` requests a second on schedule until stopped; resolves when all have answered. */
+async function openLoop(rate: number): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  const start = process.hrtime.bigint();
+  const gapNs = 1e9 / rate;
+  let sent = 0;
+  while (!stopped) {
+    const now = process.hrtime.bigint();
+    // Every request due by now goes out now, with its own scheduled time as its start.
+    while (!stopped && Number(now - start) >= sent * gapNs) {
+      const options = nextOptions();
+      if (!options) {
+        exhausted();
+        break;
+      }
+      const due = start + BigInt(Math.round(sent * gapNs));
+      const request = one(options, due).finally(() => inFlight.delete(request));
+      inFlight.add(request);
+      sent++;
+    }
+    const wait = (sent * gapNs - Number(process.hrtime.bigint() - start)) / 1e6;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.floor(wait))));
+  }
+  await Promise.all(inFlight);
 }
 
 const warmupMs = Math.round((spec.warmupSeconds ?? 0.3) * 1000);
 const timedMs = Math.round(spec.seconds * 1000);
-let stopped = false;
-const loops = Array.from({ length: spec.connections }, () => connection(() => stopped));
+// Without a warm-up the very first requests count: they start as the loops are created.
+if (warmupMs === 0) timing = true;
+const loops = spec.rate
+  ? [openLoop(spec.rate)]
+  : Array.from({ length: spec.connections }, () => connection());
 
-await new Promise((resolve) => setTimeout(resolve, warmupMs));
+if (warmupMs > 0) await new Promise((resolve) => setTimeout(resolve, warmupMs));
 // Requests that start inside the window count: in steady state the K in flight at each edge
 // balance out, and the slow tail of the last ones is still recorded.
 timing = true;
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
-await new Promise((resolve) => setTimeout(resolve, timedMs));
+let timer: NodeJS.Timeout | undefined;
+await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, timedMs))), ranOut]);
+clearTimeout(timer);
 timing = false;
 const t1 = process.hrtime.bigint();
 stopped = true;

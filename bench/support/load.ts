@@ -16,6 +16,18 @@ export interface LoadSpec {
   warmupSeconds?: number;
   /** A response whose body includes this counts as bad (GraphQL answers errors with a 200). */
   badBodyMarker?: string;
+  /** A file of Cookie header values, one a line: each request carries one of them. */
+  cookieFile?: string;
+  /**
+   * How a request's line is chosen: uniformly at random (default), or each line once, in
+   * order (the run then ends when the lines run out, if `seconds` has not passed first).
+   */
+  pick?: 'random' | 'once';
+  /**
+   * Open loop: this many requests a second, each sent on its schedule whatever the answers
+   * before it; latency counts from the scheduled time, so a stalled app is not hidden.
+   */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -34,6 +46,9 @@ export interface LoadResult {
   /** The generator's CPU over the window, in cores: near 1 means it, not the app, was the limit. */
   cpu: number;
 }
+
+/** Runs one measurement from its own process: the node worker below, or wrk (wrk.ts). */
+export type Generator = (spec: LoadSpec) => Promise<LoadResult>;
 
 const WORKER = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 

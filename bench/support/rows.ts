@@ -2,7 +2,7 @@
 // hits every row alike; each row reports medians over the rounds.
 import { availableParallelism, loadavg } from 'node:os';
 import type { AppHandle } from './apps.js';
-import { runLoad, type LoadResult, type LoadSpec } from './load.js';
+import { runLoad, type Generator, type LoadResult, type LoadSpec } from './load.js';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 // Many short rounds beat a few long ones when other work on the machine comes and goes.
@@ -18,6 +18,8 @@ export interface Row {
   headers?: Record<string, string>;
   body?: string;
   badBodyMarker?: string;
+  /** Cookie header values, one a line: each request carries a random one (a session pool). */
+  cookieFile?: string;
 }
 
 export interface Round extends LoadResult {
@@ -25,6 +27,8 @@ export interface Round extends LoadResult {
   serverUsPerReq: number;
   /** The app's CPU over the same span, in cores: near 1 means the app was the limit. */
   serverCores: number;
+  /** The app's event-loop delay p99 over the same span, ms (when asked: `loopDelay`). */
+  loopP99Ms: number;
 }
 
 export interface RowStats {
@@ -35,6 +39,7 @@ export interface RowStats {
   serverUsPerReq: number;
   serverCores: number;
   loadCores: number;
+  loopP99Ms: number;
   /** Summed over the rounds: non-2xx answers, bad bodies, connection errors. */
   failures: number;
   firstError?: string;
@@ -46,7 +51,29 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function once(row: Row, seconds: number, warmupSeconds: number): Promise<Round> {
+/** How `measure` runs: every field has the defaults the HTTP benches share. */
+export interface MeasureOptions {
+  log?: (line: string) => void;
+  /** The load generator (default: the node worker). */
+  generate?: Generator;
+  rounds?: number;
+  /** Timed seconds of one row in one round. */
+  slice?: number;
+  /** Untimed seconds at the start of each measurement (a generator may have none: wrk). */
+  warmupSeconds?: number;
+  /** Seconds of the untimed pass over every row before the rounds. */
+  untimedSeconds?: number;
+  /** Also reset and read the app's event-loop delay around each measurement. */
+  loopDelay?: boolean;
+}
+
+async function once(
+  row: Row,
+  seconds: number,
+  warmupSeconds: number,
+  generate: Generator,
+  loopDelay: boolean,
+): Promise<Round> {
   const spec: LoadSpec = {
     url: row.app.url + row.path,
     connections: CONNECTIONS,
@@ -56,16 +83,20 @@ async function once(row: Row, seconds: number, warmupSeconds: number): Promise<R
     ...(row.headers ? { headers: row.headers } : {}),
     ...(row.body === undefined ? {} : { body: row.body }),
     ...(row.badBodyMarker === undefined ? {} : { badBodyMarker: row.badBodyMarker }),
+    ...(row.cookieFile === undefined ? {} : { cookieFile: row.cookieFile }),
   };
+  if (loopDelay) await row.app.resetLoopDelay();
   const cpu0 = await row.app.cpuMicros();
   const t0 = process.hrtime.bigint();
-  const result = await runLoad(spec);
+  const result = await generate(spec);
   const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3;
   const cpu = (await row.app.cpuMicros()) - cpu0;
+  const loop = loopDelay ? await row.app.loopDelay() : undefined;
   return {
     ...result,
     serverUsPerReq: cpu / Math.max(1, result.totalRequests),
     serverCores: cpu / wallMicros,
+    loopP99Ms: loop?.p99Ms ?? Number.NaN,
   };
 }
 
@@ -75,16 +106,26 @@ async function once(row: Row, seconds: number, warmupSeconds: number): Promise<R
  */
 export async function measure<K extends string>(
   rows: Record<K, Row>,
-  log: (line: string) => void = () => undefined,
+  logOrOptions: ((line: string) => void) | MeasureOptions = {},
 ): Promise<Record<K, RowStats>> {
+  const options = typeof logOrOptions === 'function' ? { log: logOrOptions } : logOrOptions;
+  const {
+    log = () => undefined,
+    generate = runLoad,
+    rounds: roundCount = ROUNDS,
+    slice = SLICE,
+    warmupSeconds = 0.2,
+    untimedSeconds = 0.5,
+    loopDelay = false,
+  } = options;
   const keys = Object.keys(rows) as K[];
-  for (const key of keys) await once(rows[key], 0.5, 0.3);
+  for (const key of keys) await once(rows[key], untimedSeconds, 0.3, generate, loopDelay);
   const rounds = new Map<K, Round[]>(keys.map((k) => [k, []]));
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < roundCount; r++) {
     for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
-      const result = await once(rows[key], SLICE, 0.2);
+      const result = await once(rows[key], slice, warmupSeconds, generate, loopDelay);
       rounds.get(key)?.push(result);
-      log(`  round ${r + 1}/${ROUNDS} ${key}: ${Math.round(result.rps)} req/s`);
+      log(`  round ${r + 1}/${roundCount} ${key}: ${Math.round(result.rps)} req/s`);
     }
   }
   const stats = (list: Round[]): RowStats => ({
@@ -95,6 +136,7 @@ export async function measure<K extends string>(
     serverUsPerReq: median(list.map((x) => x.serverUsPerReq)),
     serverCores: median(list.map((x) => x.serverCores)),
     loadCores: median(list.map((x) => x.cpu)),
+    loopP99Ms: median(list.map((x) => x.loopP99Ms)),
     failures: list.reduce((n, x) => n + x.non2xx + x.badBody + x.errors, 0),
     firstError: list.find((x) => x.firstError)?.firstError,
   });
