@@ -411,22 +411,35 @@ for (const m of SESSION_COUNTS) {
 }
 const part2Seconds = (Date.now() - part2Start) / 1000;
 
+/** A header, then a line per row, marked where the row fails one of its checks. */
+function printRows<R>(
+  header: string,
+  rows: readonly R[],
+  line: (r: R) => string,
+  checks: (r: R) => [ok: boolean, failure: string][],
+): void {
+  console.log(header);
+  for (const r of rows) {
+    const marks = checks(r).map(([ok, failure]) => (ok ? '' : `  <-- ${failure}`));
+    console.log(line(r) + marks.join(''));
+  }
+}
+
 const table = (title: string, rows: Round[]) => {
   console.log(title);
-  console.log(
+  printRows(
     '        M  requests  refreshes  expected  req/refresh  invalid_grant     ms' +
       '   | newest cookie once more: refreshes, expected 0 (iat < change)',
-  );
-  for (const r of rows) {
-    const flag =
-      (r.refreshes === r.m ? '' : '  <-- refreshes not M') +
-      (r.followUpRefreshes === 0 ? '' : '  <-- follow-up refreshed');
-    console.log(
+    rows,
+    (r) =>
       `${fmt(r.m)} ${fmt(r.requests)} ${fmt(r.refreshes, 10)} ${fmt(r.m)} ` +
-        `${(r.requests / r.refreshes).toFixed(1).padStart(12)} ${fmt(r.invalidGrant, 14)} ` +
-        `${fmt(r.ms, 6)}   | ${fmt(r.followUpRefreshes, 9)} (${r.sameSecond})${flag}`,
-    );
-  }
+      `${(r.requests / r.refreshes).toFixed(1).padStart(12)} ${fmt(r.invalidGrant, 14)} ` +
+      `${fmt(r.ms, 6)}   | ${fmt(r.followUpRefreshes, 9)} (${r.sameSecond})`,
+    (r) => [
+      [r.refreshes === r.m, 'refreshes not M'],
+      [r.followUpRefreshes === 0, 'follow-up refreshed'],
+    ],
+  );
 };
 console.log(
   `\none flag change (FlagService.invalidate()), M active cookie sessions, claim route; ` +
@@ -542,20 +555,19 @@ console.log(
   `\nchange-scoped: one targeting change adding 1 of ${ORGS} organizations (seen by the runtime ` +
     "client's poll), M active cookie sessions spread evenly, one request each",
 );
-console.log(
+printRows(
   '        M  affected  refreshes  stale decisions (affected)  answers changed (others)' +
     '     ms  | every session (all-scope change, as before)',
-);
-for (const r of scopedRows) {
-  const flag =
-    (r.refreshes === r.affected ? '' : '  <-- refreshes not = affected') +
-    (r.staleAffected === 0 && r.wrongOthers === 0 ? '' : '  <-- stale decisions') +
-    (r.everySession === r.m ? '' : '  <-- baseline not M');
-  console.log(
+  scopedRows,
+  (r) =>
     `${fmt(r.m)} ${fmt(r.affected)} ${fmt(r.refreshes, 10)} ${fmt(r.staleAffected, 27)} ` +
-      `${fmt(r.wrongOthers, 25)} ${fmt(r.ms, 6)}  | ${fmt(r.everySession, 9)}${flag}`,
-  );
-}
+    `${fmt(r.wrongOthers, 25)} ${fmt(r.ms, 6)}  | ${fmt(r.everySession, 9)}`,
+  (r) => [
+    [r.refreshes === r.affected, 'refreshes not = affected'],
+    [r.staleAffected === 0 && r.wrongOthers === 0, 'stale decisions'],
+    [r.everySession === r.m, 'baseline not M'],
+  ],
+);
 
 agent.destroy();
 await app.close();
