@@ -27,6 +27,8 @@ const FUTURE_WARNING_MS = 5_000;
 const MIN_RETENTION_MS = 60 * 60_000;
 /** Scoped changes kept at most; beyond, the oldest count as all-session changes. */
 const MAX_ENTRIES = 1_000;
+/** Ids (users, organizations, flags) kept at most over all changes, likewise. */
+const MAX_IDS = 100_000;
 
 export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate' | 'peer';
 
@@ -68,6 +70,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     this.log = new FlagChangeLog({
       retentionMs: Math.max(MIN_RETENTION_MS, (config.maxClaimAge ?? 0) * 1000),
       maxEntries: MAX_ENTRIES,
+      maxIds: MAX_IDS,
     });
   }
 

@@ -23,25 +23,38 @@ export interface FlagChangeLogLimits {
   retentionMs: number;
   /** Beyond this many scoped entries the oldest are folded into the all-sessions time. */
   maxEntries: number;
+  /** Beyond this many ids over all entries, likewise (one change may name thousands). */
+  maxIds: number;
 }
 
 interface Entry {
   at: number;
-  users: ReadonlySet<string>;
-  organizations: ReadonlySet<string>;
-  flags: ReadonlySet<string>;
+  users: readonly string[];
+  organizations: readonly string[];
+  flags: readonly string[];
 }
+
+type Kind = 'users' | 'organizations' | 'flags';
+const KINDS: readonly Kind[] = ['users', 'organizations', 'flags'];
 
 /**
  * The recent flag changes and whom each affects, bounded in memory. A change that affects every
  * session is kept as one time (`allAt`); so is every scoped entry pruned for age or count,
- * which is conservative: the sessions older than it are all stale, affected or not.
+ * which is conservative: the sessions older than it are all stale, affected or not. Each id
+ * (user, organization, flag) maps to the latest entry naming it, so a session is judged with
+ * a few map lookups however many entries there are, and none when no entry is newer than it.
  */
 export class FlagChangeLog {
   private allAt = 0;
   private latestAt = 0;
-  /** Scoped changes after `allAt`, oldest first. */
+  /** Scoped changes after `allAt`, oldest first (pruned from the front). */
   private readonly entries: Entry[] = [];
+  private ids = 0;
+  private readonly latestById: Record<Kind, Map<string, number>> = {
+    users: new Map(),
+    organizations: new Map(),
+    flags: new Map(),
+  };
 
   constructor(private readonly limits: FlagChangeLogLimits) {}
 
@@ -67,23 +80,27 @@ export class FlagChangeLog {
   record(at: number, scope: FlagChangeScope, now = Date.now()): boolean {
     if (at <= this.allAt) return false;
     if (scope === 'all') {
-      this.allAt = at;
-      // Entries no later than an all-session change say nothing more.
-      let covered = 0;
-      while (covered < this.entries.length && (this.entries[covered] as Entry).at <= at) covered++;
-      this.entries.splice(0, covered);
+      this.foldThrough(at);
     } else {
       const entry: Entry = {
         at,
-        users: new Set(scope.users),
-        organizations: new Set(scope.organizations),
-        flags: new Set(scope.flags),
+        users: [...new Set(scope.users)],
+        organizations: [...new Set(scope.organizations)],
+        flags: [...new Set(scope.flags)],
       };
-      if (entry.users.size + entry.organizations.size + entry.flags.size === 0) return false;
+      const ids = entry.users.length + entry.organizations.length + entry.flags.length;
+      if (ids === 0) return false;
       // Usually appended; a peer's change may arrive out of order.
       let index = this.entries.length;
       while (index > 0 && (this.entries[index - 1] as Entry).at > at) index--;
       this.entries.splice(index, 0, entry);
+      this.ids += ids;
+      for (const kind of KINDS) {
+        const latest = this.latestById[kind];
+        for (const id of entry[kind]) {
+          if ((latest.get(id) ?? 0) < at) latest.set(id, at);
+        }
+      }
     }
     this.latestAt = Math.max(this.latestAt, at);
     this.prune(now);
@@ -92,31 +109,60 @@ export class FlagChangeLog {
 
   /**
    * The time of the latest change affecting `subject`, exact whenever it is later than `since`
-   * (the time its claims are known current as of); otherwise some time no later than `since`.
-   * Only entries newer than both `since` and the all-session time are looked at: usually none.
+   * (a time its claims are known current as of); otherwise some time no later than `since`.
+   * When no scoped entry is newer than `since` (the usual case) no map is looked at.
    */
   latestFor(subject: ChangeSubject, since: number): number {
     const floor = since > this.allAt ? since : this.allAt;
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      const entry = this.entries[i] as Entry;
-      if (entry.at <= floor) break;
-      if (entryAffects(entry, subject)) return entry.at;
+    const newest = this.entries.length === 0 ? 0 : (this.entries.at(-1) as Entry).at;
+    if (newest <= floor) return this.allAt;
+    let latest = this.allAt;
+    const { users, organizations, flags } = this.latestById;
+    const byUser = users.get(subject.userId);
+    if (byUser !== undefined && byUser > latest) latest = byUser;
+    if (subject.organizationId !== undefined) {
+      const byOrganization = organizations.get(subject.organizationId);
+      if (byOrganization !== undefined && byOrganization > latest) latest = byOrganization;
     }
-    return this.allAt;
+    if (flags.size > 0) {
+      for (const slug of subject.featureFlags) {
+        const byFlag = flags.get(slug);
+        if (byFlag !== undefined && byFlag > latest) latest = byFlag;
+      }
+    }
+    return latest;
   }
 
   private prune(now: number): void {
     const horizon = now - this.limits.retentionMs;
-    let folded = 0;
-    while (
-      folded < this.entries.length &&
-      ((this.entries[folded] as Entry).at < horizon ||
-        this.entries.length - folded > this.limits.maxEntries)
-    ) {
-      this.allAt = Math.max(this.allAt, (this.entries[folded] as Entry).at);
-      folded++;
+    let through = this.allAt;
+    for (let i = 0, entries = this.entries.length, ids = this.ids; i < this.entries.length; i++) {
+      const entry = this.entries[i] as Entry;
+      if (entry.at >= horizon && entries <= this.limits.maxEntries && ids <= this.limits.maxIds) {
+        break;
+      }
+      through = entry.at;
+      entries--;
+      ids -= entry.users.length + entry.organizations.length + entry.flags.length;
     }
-    this.entries.splice(0, folded);
+    if (through > this.allAt) this.foldThrough(through);
+  }
+
+  /** Makes `at` an all-session change: the entries it covers, and their ids, are dropped. */
+  private foldThrough(at: number): void {
+    this.allAt = at;
+    let covered = 0;
+    while (covered < this.entries.length && (this.entries[covered] as Entry).at <= at) {
+      const entry = this.entries[covered] as Entry;
+      for (const kind of KINDS) {
+        const latest = this.latestById[kind];
+        // A later entry naming the same id keeps it.
+        for (const id of entry[kind]) if ((latest.get(id) ?? 0) <= at) latest.delete(id);
+      }
+      this.ids -= entry.users.length + entry.organizations.length + entry.flags.length;
+      covered++;
+    }
+    this.entries.splice(0, covered);
   }
 }
 
@@ -129,16 +175,6 @@ export function scopeAffects(scope: FlagChangeScope, subject: ChangeSubject): bo
       (scope.organizations?.includes(subject.organizationId) ?? false)) ||
     subject.featureFlags.some((slug) => scope.flags?.includes(slug) ?? false)
   );
-}
-
-function entryAffects(entry: Entry, subject: ChangeSubject): boolean {
-  if (entry.users.has(subject.userId)) return true;
-  if (subject.organizationId !== undefined && entry.organizations.has(subject.organizationId)) {
-    return true;
-  }
-  if (entry.flags.size === 0) return false;
-  for (const slug of subject.featureFlags) if (entry.flags.has(slug)) return true;
-  return false;
 }
 
 /** Whether a scope affects no session at all. */

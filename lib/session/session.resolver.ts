@@ -130,7 +130,8 @@ export class SessionResolver {
     maxClaimAge = this.config.maxClaimAge,
     now = Date.now(),
   ): number {
-    const changed = this.watermark.latestFor(session, this.freshAt(session));
+    // `iat` bounds the scan as well as `freshAt` would (no later), without its WeakMap lookup.
+    const changed = this.watermark.latestFor(session, session.claims.iat * 1000);
     const aged = maxClaimAge === undefined ? 0 : now - maxClaimAge * 1000;
     return changed > aged ? changed : aged;
   }

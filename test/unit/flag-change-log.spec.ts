@@ -11,7 +11,8 @@ const aliceA: ChangeSubject = { userId: 'user_alice', organizationId: 'org_A', f
 const bobB: ChangeSubject = { userId: 'user_bob', organizationId: 'org_B', featureFlags: ['beta'] };
 const carol: ChangeSubject = { userId: 'user_carol', featureFlags: [] };
 
-const newLog = (maxEntries = 1_000) => new FlagChangeLog({ retentionMs: HOUR, maxEntries });
+const newLog = (maxEntries = 1_000, maxIds = 100_000) =>
+  new FlagChangeLog({ retentionMs: HOUR, maxEntries, maxIds });
 
 describe('FlagChangeLog', () => {
   it('a scoped change dates only the sessions it names; value-of-any-scope moves for all', () => {
@@ -87,6 +88,36 @@ describe('FlagChangeLog', () => {
     expect(log.latestFor(other, T)).toBe(T + 1); // issued before a folded change: stale
     expect(log.latestFor(other, T + 1)).toBeLessThanOrEqual(T + 1);
     expect(log.latestFor({ ...other, userId: 'user_4' }, T + 1)).toBe(T + 4);
+  });
+
+  it('id bound: beyond maxIds over all entries the oldest fold into the all-session time', () => {
+    const log = newLog(1_000, 5);
+    log.record(T, { users: ['u1', 'u2', 'u3'] }, T);
+    log.record(T + 1, { organizations: ['org_A', 'org_B'] }, T + 1);
+    expect([log.size, log.everyoneBefore]).toEqual([2, 0]);
+    log.record(T + 2, { flags: ['beta'] }, T + 2);
+    expect([log.size, log.everyoneBefore]).toEqual([2, T]);
+    expect(log.latestFor(bobB, T - 1)).toBe(T + 2);
+    expect(log.latestFor({ userId: 'u1', featureFlags: [] }, T - 1)).toBe(T);
+    // One change naming more ids than the bound is kept as an all-session change.
+    log.record(T + 3, { users: ['a', 'b', 'c', 'd', 'e', 'f'] }, T + 3);
+    expect([log.size, log.everyoneBefore]).toEqual([0, T + 3]);
+    expect(log.latestFor(carol, 0)).toBe(T + 3);
+  });
+
+  it('an id named again later keeps its latest time when the earlier entry is pruned', () => {
+    const log = newLog(2);
+    log.record(T, { organizations: ['org_A'] }, T);
+    log.record(T + 1, { organizations: ['org_B'] }, T + 1);
+    log.record(T + 2, { organizations: ['org_A'] }, T + 2);
+    expect(log.everyoneBefore).toBe(T);
+    expect(log.latestFor(aliceA, T)).toBe(T + 2);
+    log.record(T + 3, { users: ['user_carol'] }, T + 3);
+    log.record(T + 4, { users: ['user_dave'] }, T + 4);
+    // org_A's entry at T + 2 is pruned now: its sessions are judged by the folded time.
+    expect(log.everyoneBefore).toBe(T + 2);
+    expect(log.latestFor(aliceA, T + 2)).toBeLessThanOrEqual(T + 2);
+    expect(log.latestFor(aliceA, T + 1)).toBe(T + 2);
   });
 
   it('a change arriving out of order (a peer) is kept in time order', () => {
