@@ -127,13 +127,22 @@ function isTargetedAccess(value: unknown): boolean {
   return value === 'none' || value === 'some';
 }
 
+/**
+ * Users and organizations; undefined (every session) when either is unreadable or another kind
+ * of target is listed: custom targets never reach a claim, but we stay conservative as for
+ * the runtime client's.
+ */
 function configuredTargets(
   value: unknown,
 ): { users: string[]; organizations: string[] } | undefined {
   const targets = asObject(value);
   const users = ids(targets?.users);
   const organizations = ids(targets?.organizations);
-  return users && organizations ? { users, organizations } : undefined;
+  const others = Object.entries(targets ?? {}).some(
+    ([kind, list]) =>
+      kind !== 'users' && kind !== 'organizations' && (!Array.isArray(list) || list.length > 0),
+  );
+  return users && organizations && !others ? { users, organizations } : undefined;
 }
 
 function ids(value: unknown): string[] | undefined {

@@ -103,6 +103,14 @@ describe('scopeOfFlagEvent', () => {
       },
     ],
     [
+      'a custom target listed',
+      {
+        access_type: 'some',
+        configured_targets: { ...targets(['org_A']), workspaces: [{ id: 'ws_1' }] },
+        previous_attributes: { context: { access_type: 'none' } },
+      },
+    ],
+    [
       'the default changed with it',
       {
         access_type: 'some',
