@@ -1,5 +1,6 @@
-// Freshness cost, from one run: what a `fresh` flag decision costs beside a claim decision, and
-// how many upstream refreshes one flag change causes for M active cookie sessions.
+// Freshness cost, from one run: what a `fresh` flag decision costs beside a claim decision, how
+// many upstream refreshes one flag change causes for M active cookie sessions, and how many a
+// change scoped to one organization in ten causes (change-scoped freshness).
 // Run: npm run bench. Loopback only; every timed loop is bounded (BENCH_SECONDS, default 2 s each).
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveFlags } from '../lib/flags/live-flags.js';
 import { AuthKitModule, FlagGuard, FlagService, RequireFlag } from '../lib/index.js';
 import { httpCarrier } from '../lib/context/carrier.js';
+import { ClaimsWatermark } from '../lib/session/claims-watermark.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
 
@@ -22,15 +24,39 @@ const SESSION_COUNTS = (process.env.BENCH_SESSIONS ?? '10,100,500')
   .split(',')
   .filter((m) => m.trim() !== '')
   .map(Number);
+/** Session counts for part 3, spread evenly over ORGS organizations. */
+const SCOPED_COUNTS = (process.env.BENCH_SCOPED_SESSIONS ?? '100,1000')
+  .split(',')
+  .filter((m) => m.trim() !== '')
+  .map(Number);
+const ORGS = 10;
 const CONCURRENCY = 16;
 const SLICE_SECONDS = 0.25;
 const POLL_MS = 5000;
 
+/** Part 3's people: user i is a member of organization i mod ORGS. */
+const scopedUsers = Array.from({ length: Math.max(0, ...SCOPED_COUNTS) }, (_, i) => ({
+  id: `user_${i}`,
+  organizationId: `org_${i % ORGS}`,
+}));
 const emulator = await WorkOSEmulator.start({
-  users: [{ id: 'user_bench', email: 'bench@example.test' }],
-  organizations: [{ id: 'org_bench', name: 'Bench' }],
-  memberships: [{ userId: 'user_bench', organizationId: 'org_bench', role: 'member' }],
-  flags: [{ slug: 'beta', enabled: true, orgRule: 'all' }],
+  users: [
+    { id: 'user_bench', email: 'bench@example.test' },
+    ...scopedUsers.map(({ id }) => ({ id, email: `${id}@example.test` })),
+  ],
+  organizations: [
+    { id: 'org_bench', name: 'Bench' },
+    ...Array.from({ length: ORGS }, (_, k) => ({ id: `org_${k}`, name: `Org ${k}` })),
+  ],
+  memberships: [
+    { userId: 'user_bench', organizationId: 'org_bench', role: 'member' },
+    ...scopedUsers.map(({ id, organizationId }) => ({ userId: id, organizationId })),
+  ],
+  flags: [
+    { slug: 'beta', enabled: true, orgRule: 'all' },
+    // On for no one until part 3 targets one organization.
+    { slug: 'scoped', enabled: true, orgRule: 'none' },
+  ],
 });
 const newCookie = async () =>
   emulator.sealSession(
@@ -55,6 +81,12 @@ class BenchController {
   @Get('fresh')
   @RequireFlag('beta', { fresh: true })
   fresh() {
+    return 'ok';
+  }
+
+  @Get('scoped')
+  @RequireFlag('scoped')
+  scoped() {
     return 'ok';
   }
 }
@@ -187,6 +219,7 @@ for (let waited = 0; !live.available; waited += 50) {
 const guard = app.get(FlagGuard);
 const resolver = app.get(SessionResolver);
 const flags = app.get(FlagService);
+const watermark = app.get(ClaimsWatermark);
 
 // ---- 1. guard decision cost, claim vs fresh --------------------------------------------------
 
@@ -273,7 +306,8 @@ async function nextSecondAfter(ms: number): Promise<void> {
 
 /** How many cookies carry a token issued (to the second) before the last flag change. */
 async function issuedBeforeChange(cookies: readonly string[]): Promise<number> {
-  const staleBefore = resolver.staleBefore();
+  // Part 2's changes are all-session ones: the latest dates every token.
+  const staleBefore = watermark.value;
   let n = 0;
   for (const sealed of cookies) {
     const opened = await resolver.openCookie({ headers: { cookie: `${COOKIE}=${sealed}` } });
@@ -359,7 +393,7 @@ const second: Round[] = [];
 const warmRefreshes: number[] = [];
 const part2Start = Date.now();
 for (const m of SESSION_COUNTS) {
-  await nextSecondAfter(resolver.staleBefore());
+  await nextSecondAfter(watermark.value);
   const cookies: string[] = [];
   for (let i = 0; i < m; i++) cookies.push(await newCookie());
   const beforeWarm = emulator.calls.refresh;
@@ -377,22 +411,35 @@ for (const m of SESSION_COUNTS) {
 }
 const part2Seconds = (Date.now() - part2Start) / 1000;
 
+/** A header, then a line per row, marked where the row fails one of its checks. */
+function printRows<R>(
+  header: string,
+  rows: readonly R[],
+  line: (r: R) => string,
+  checks: (r: R) => [ok: boolean, failure: string][],
+): void {
+  console.log(header);
+  for (const r of rows) {
+    const marks = checks(r).map(([ok, failure]) => (ok ? '' : `  <-- ${failure}`));
+    console.log(line(r) + marks.join(''));
+  }
+}
+
 const table = (title: string, rows: Round[]) => {
   console.log(title);
-  console.log(
+  printRows(
     '        M  requests  refreshes  expected  req/refresh  invalid_grant     ms' +
       '   | newest cookie once more: refreshes, expected 0 (iat < change)',
-  );
-  for (const r of rows) {
-    const flag =
-      (r.refreshes === r.m ? '' : '  <-- refreshes not M') +
-      (r.followUpRefreshes === 0 ? '' : '  <-- follow-up refreshed');
-    console.log(
+    rows,
+    (r) =>
       `${fmt(r.m)} ${fmt(r.requests)} ${fmt(r.refreshes, 10)} ${fmt(r.m)} ` +
-        `${(r.requests / r.refreshes).toFixed(1).padStart(12)} ${fmt(r.invalidGrant, 14)} ` +
-        `${fmt(r.ms, 6)}   | ${fmt(r.followUpRefreshes, 9)} (${r.sameSecond})${flag}`,
-    );
-  }
+      `${(r.requests / r.refreshes).toFixed(1).padStart(12)} ${fmt(r.invalidGrant, 14)} ` +
+      `${fmt(r.ms, 6)}   | ${fmt(r.followUpRefreshes, 9)} (${r.sameSecond})`,
+    (r) => [
+      [r.refreshes === r.m, 'refreshes not M'],
+      [r.followUpRefreshes === 0, 'follow-up refreshed'],
+    ],
+  );
 };
 console.log(
   `\none flag change (FlagService.invalidate()), M active cookie sessions, claim route; ` +
@@ -407,6 +454,119 @@ console.log(
   '(iat < change): newest cookies whose token iat, in whole seconds, is before the change in ms;\n' +
     'the resolver knows when it refreshed them, so they are not refreshed again. ' +
     `Part 2 took ${part2Seconds.toFixed(1)} s.`,
+);
+
+// ---- 3. change-scoped: one rule change targeting 1 of 10 organizations ------------------------
+
+/** Resolves when the watermark next records a change (the runtime client polled it). */
+const nextChange = () =>
+  new Promise<void>((resolve) => {
+    const stop = watermark.onMove(() => {
+      stop();
+      resolve();
+    });
+  });
+
+interface ScopedRow {
+  m: number;
+  /** Sessions in the targeted organization: the only ones whose `scoped` claim changed. */
+  affected: number;
+  refreshes: number;
+  /** Requests of affected sessions answered from the old claim (403 where it is now on). */
+  staleAffected: number;
+  /** Requests of the other sessions whose answer changed (none may: their flag did not). */
+  wrongOthers: number;
+  ms: number;
+  /** The same sessions after a change to every session: what any change cost before. */
+  everySession: number;
+}
+
+/** One GET /scoped per session; who got 200, and the newest cookies. */
+async function scopedRound(cookies: string[]): Promise<{ on: boolean[]; newest: string[] }> {
+  const on: boolean[] = [];
+  const newest = [...cookies];
+  await forEachLimited(cookies, CONCURRENCY, async (sealed, i) => {
+    const reply = await get(agent, '/scoped', sealed);
+    if (reply.status !== 200 && reply.status !== 403) {
+      throw new Error(`session ${i}: HTTP ${reply.status}`);
+    }
+    on[i] = reply.status === 200;
+    if (reply.setCookie) newest[i] = reply.setCookie;
+  });
+  return { on, newest };
+}
+
+const scopedRows: ScopedRow[] = [];
+for (const m of SCOPED_COUNTS) {
+  if (emulator.flags().find((f) => f.slug === 'scoped')?.orgRule !== 'none') {
+    const reset = nextChange();
+    emulator.setFlag('scoped', { orgRule: 'none', organizations: [] });
+    await reset;
+  }
+  await nextSecondAfter(watermark.value);
+  const cookies: string[] = [];
+  for (let i = 0; i < m; i++) {
+    const { id, organizationId } = scopedUsers[i] as { id: string; organizationId: string };
+    cookies.push(
+      emulator.sealSession(await emulator.createSession({ userId: id, organizationId }), PASSWORD),
+    );
+  }
+  const warm = emulator.calls.refresh;
+  const before = await scopedRound(cookies);
+  if (emulator.calls.refresh !== warm || before.on.some(Boolean)) {
+    throw new Error('warm-up of part 3 refreshed or let a session in');
+  }
+
+  const changed = nextChange();
+  emulator.setFlag('scoped', { orgRule: 'some', organizations: ['org_0'] });
+  await changed;
+  const start = Date.now();
+  const refreshBefore = emulator.calls.refresh;
+  const after = await scopedRound(cookies);
+  const ms = Date.now() - start;
+  const refreshes = emulator.calls.refresh - refreshBefore;
+  const isAffected = (i: number) => scopedUsers[i]?.organizationId === 'org_0';
+  let affected = 0;
+  let staleAffected = 0;
+  let wrongOthers = 0;
+  after.on.forEach((on, i) => {
+    if (isAffected(i)) {
+      affected++;
+      if (!on) staleAffected++;
+    } else if (on) wrongOthers++;
+  });
+
+  // The baseline: a change to every session (what every change was before scoping).
+  const everyBefore = emulator.calls.refresh;
+  flags.invalidate('bench: every session');
+  await scopedRound(after.newest);
+  scopedRows.push({
+    m,
+    affected,
+    refreshes,
+    staleAffected,
+    wrongOthers,
+    ms,
+    everySession: emulator.calls.refresh - everyBefore,
+  });
+}
+
+console.log(
+  `\nchange-scoped: one targeting change adding 1 of ${ORGS} organizations (seen by the runtime ` +
+    "client's poll), M active cookie sessions spread evenly, one request each",
+);
+printRows(
+  '        M  affected  refreshes  stale decisions (affected)  answers changed (others)' +
+    '     ms  | every session (all-scope change, as before)',
+  scopedRows,
+  (r) =>
+    `${fmt(r.m)} ${fmt(r.affected)} ${fmt(r.refreshes, 10)} ${fmt(r.staleAffected, 27)} ` +
+    `${fmt(r.wrongOthers, 25)} ${fmt(r.ms, 6)}  | ${fmt(r.everySession, 9)}`,
+  (r) => [
+    [r.refreshes === r.affected, 'refreshes not = affected'],
+    [r.staleAffected === 0 && r.wrongOthers === 0, 'stale decisions'],
+    [r.everySession === r.m, 'baseline not M'],
+  ],
 );
 
 agent.destroy();

@@ -22,6 +22,7 @@ export { FlagService, type FlagExplanation } from './flags/flag.service.js';
 export type { FlagDecision, FlagAuditSink } from './flags/flag-audit.js';
 export type { FlagDriftStats } from './flags/flag-drift.js';
 export type { LiveRule } from './flags/live-flags.js';
+export type { FlagChangeScope } from './session/flag-change-log.js';
 export { Public } from './session/public.decorator.js';
 export { AuthKitGuard } from './session/authkit.guard.js';
 export { AuthKitGuardBase } from './session/authkit-guard.base.js';

@@ -18,6 +18,7 @@ import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { RawBodyOption } from './raw-body-option.js';
+import { scopeOfFlagEvent, type FlagEventPayload } from './flag-change-scope.js';
 import { SeenWebhookEvents } from './seen-webhook-events.js';
 import { isJsonContentType, unsupportedMediaType } from './webhook-content-type.middleware.js';
 
@@ -34,6 +35,19 @@ interface WebhookEvent {
   id?: unknown;
   event: string;
   data?: { slug?: unknown };
+}
+
+/**
+ * The event as WorkOS sent it: the SDK's copy renames `data` fields (camelCase) and may, in a
+ * later version, `context` too. The body's signature verified, so it is the same event.
+ */
+function wireEvent(body: string, event: WebhookEvent): FlagEventPayload {
+  try {
+    const wire = JSON.parse(body) as Partial<FlagEventPayload>;
+    return { event: event.event, data: wire.data, context: wire.context };
+  } catch {
+    return { event: event.event };
+  }
 }
 
 export interface WebhookReceipt {
@@ -102,12 +116,12 @@ export function createFlagWebhookController(path: string): Type<unknown> {
           detail: 'no WorkOS-Signature header',
         });
       }
-      const payload = this.rawBodyOf(req);
+      const payload = this.rawBodyOf(req).toString('utf8');
       this.refuseFutureTimestamp(signature);
       let event: WebhookEvent;
       try {
         event = (await this.workos.webhooks.constructEvent({
-          payload: payload.toString('utf8'),
+          payload,
           sigHeader: signature,
           secret: this.secret,
         })) as WebhookEvent;
@@ -126,7 +140,10 @@ export function createFlagWebhookController(path: string): Type<unknown> {
       }
       if (FLAG_EVENTS.has(event.event)) {
         const slug = typeof event.data?.slug === 'string' ? event.data.slug : undefined;
-        this.watermark.move('webhook', slug ? `${event.event} ${slug}` : event.event);
+        this.watermark.move('webhook', {
+          detail: slug ? `${event.event} ${slug}` : event.event,
+          scope: scopeOfFlagEvent(wireEvent(payload, event)),
+        });
       }
       return { received: true };
     }

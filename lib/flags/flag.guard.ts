@@ -60,9 +60,7 @@ export class FlagGuard extends AuthKitGuardBase {
     if (plan.maxClaimAge === undefined && entry.resolution) {
       return this.decideAll(context, plan, entry, this.sessionOf(context, entry.resolution));
     }
-    const notBefore =
-      plan.maxClaimAge === undefined ? undefined : this.resolver.staleBefore(plan.maxClaimAge);
-    return this.requireSession(context, entry, notBefore).then((found) =>
+    return this.requireSession(context, entry, plan.maxClaimAge).then((found) =>
       this.decideAll(context, plan, entry, found),
     );
   }
@@ -98,7 +96,8 @@ export class FlagGuard extends AuthKitGuardBase {
     const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
     const stale =
       refreshFailed ||
-      (!refreshable && this.resolver.freshAt(session) < this.resolver.staleBefore(maxClaimAge));
+      (!refreshable &&
+        this.resolver.freshAt(session) < this.resolver.staleBefore(session, maxClaimAge));
 
     // Live answers count only when polled after the last known change.
     const live = this.live.availableSince(this.watermark.value);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { currentResolution } from '../session/request-context.js';
 import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
+import { scopeFrom, type FlagChangeScope } from '../session/flag-change-log.js';
 import { LiveFlags, type LiveRule } from './live-flags.js';
 
 /** One flag's evaluation for a (user, organization), claim beside live. */
@@ -55,10 +56,26 @@ export class FlagService {
 
   /**
    * Declares that flags changed now: every session whose token was issued earlier is refreshed
-   * (cookie) or decided live (Bearer) on its next request. Call it from your own change feed.
+   * (cookie), decided live (Bearer) or disconnected (WebSocket) on its next request. Call it
+   * from your own change feed. With a scope, only the sessions of those users, in those
+   * organizations, or whose claim holds those flags count as stale.
+   *
+   * @example
+   * ```ts
+   * this.flags.invalidate('billing sync'); // every session
+   * this.flags.invalidate({ organizations: [orgId] }, 'plan upgraded'); // that org's sessions
+   * this.flags.invalidate({ users: [userId], flags: ['beta'] });
+   * ```
    */
-  invalidate(detail?: string): void {
-    this.watermark.move('invalidate', detail);
+  invalidate(detail?: string): void;
+  invalidate(scope: Exclude<FlagChangeScope, 'all'>, detail?: string): void;
+  invalidate(scopeOrDetail?: Exclude<FlagChangeScope, 'all'> | string, detail?: string): void {
+    if (typeof scopeOrDetail === 'object') {
+      // Checked as a peer's would be: anything but lists of ids means every session.
+      this.watermark.move('invalidate', { detail, scope: scopeFrom(scopeOrDetail) });
+    } else {
+      this.watermark.move('invalidate', { detail: scopeOrDetail });
+    }
   }
 
   /**

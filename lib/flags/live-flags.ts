@@ -15,6 +15,7 @@ import {
   type FlagContext,
   type FlagEvaluation,
 } from './flag-evaluation.js';
+import { scopeOfRuntimeChange, type RuntimeFlagChange } from './flag-change-scope.js';
 import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 
@@ -59,7 +60,8 @@ export function liveEvaluator(
 
 /**
  * The live flag configuration, from the SDK's FeatureFlagsRuntimeClient: in-memory evaluation
- * (no API call per request), refreshed by polling. Every change it sees moves the watermark.
+ * (no API call per request), refreshed by polling. Every change it sees is recorded, scoped to
+ * the sessions it can affect (flag-change-scope.ts).
  * Started at boot when `liveFlags` is set or any route asks for `fresh` decisions.
  */
 @Injectable()
@@ -99,9 +101,9 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     client.on('failed', () =>
       this.logger.error('live flags: the API key was refused; polling stopped'),
     );
-    client.on('change', (change: { key: string }) => {
+    client.on('change', (change: RuntimeFlagChange) => {
       this.lastError = undefined;
-      this.watermark.move('runtime', change.key);
+      this.watermark.move('runtime', { detail: change.key, scope: scopeOfRuntimeChange(change) });
     });
     try {
       await client.waitUntilReady({ timeoutMs: Math.min(this.config.requestTimeoutMs, 3000) });

@@ -104,16 +104,19 @@ export abstract class AuthKitGuardBase implements CanActivate {
     return entry;
   }
 
-  /** The session, or the refusal thrown for its absence. */
+  /**
+   * The session, or the refusal thrown for its absence; with `maxClaimAge` (a route's own),
+   * refreshed first when its claims are older or predate a change affecting it.
+   */
   protected async requireSession(
     context: ExecutionContext,
     entry: SessionEntry,
-    notBefore?: number,
+    maxClaimAge?: number,
   ): Promise<{ session: AuthKitSession; stale: boolean }> {
     const resolution =
-      notBefore === undefined
+      maxClaimAge === undefined
         ? await entry.promise
-        : await this.resolver.ensureFresh(entry.carrier, notBefore);
+        : await this.resolver.ensureFresh(entry.carrier, maxClaimAge);
     return this.sessionOf(context, resolution);
   }
 

@@ -9,35 +9,70 @@ import { randomBytes } from 'node:crypto';
 import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { storeKeys } from '../store/store.js';
+import {
+  describeScope,
+  FlagChangeLog,
+  isEmptyScope,
+  scopeFrom,
+  type ChangeSubject,
+  type FlagChangeScope,
+} from './flag-change-log.js';
 
 /** A peer clock this far ahead is worth a (single) warning. */
 const FUTURE_WARNING_MS = 5_000;
+/**
+ * Scoped changes are kept at least this long (or `maxClaimAge`, if longer): longer than an
+ * access token lives (WorkOS: minutes). An older session is judged against the folded time.
+ */
+const MIN_RETENTION_MS = 60 * 60_000;
+/** Scoped changes kept at most; beyond, the oldest count as all-session changes. */
+const MAX_ENTRIES = 1_000;
+/** Ids (users, organizations, flags) kept at most over all changes, likewise. */
+const MAX_IDS = 100_000;
 
 export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate' | 'peer';
+
+export interface FlagChange {
+  /** A short label for logs, e.g. the event and slug. */
+  detail?: string;
+  /** The sessions it can affect; default every session. */
+  scope?: FlagChangeScope;
+  /** Unix ms; default now. */
+  at?: number;
+}
 
 interface Broadcast {
   at: number;
   source: WatermarkSource;
   detail?: string;
+  /** Absent from older instances: every session. */
+  scope?: FlagChangeScope;
   from: string;
 }
 
 /**
- * The time of the last known flag change. A session whose token was issued before it carries
- * a `feature_flags` claim that may no longer match the dashboard: it is refreshed (cookies)
- * or decided live (Bearer) on its next request. With a shared store, a move on one instance
- * (say, the one that received the webhook) is broadcast to all.
+ * The recent flag changes and the sessions each can affect (a short change log; see
+ * FlagChangeLog). A session whose token was issued before the latest change affecting it
+ * carries a `feature_flags` claim that may no longer match the dashboard: it is refreshed
+ * (cookies), decided live (Bearer) or disconnected (sockets). With a shared store, a change
+ * seen by one instance (say, the one that received the webhook) is broadcast to all.
  */
 @Injectable()
 export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
   private readonly id = randomBytes(8).toString('hex');
-  private at = 0;
-  private readonly listeners = new Set<(at: number) => void>();
+  private readonly log: FlagChangeLog;
+  private readonly listeners = new Set<(at: number, scope: FlagChangeScope) => void>();
   private unsubscribe?: () => void;
   private warnedFuture = false;
 
-  constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {}
+  constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {
+    this.log = new FlagChangeLog({
+      retentionMs: Math.max(MIN_RETENTION_MS, (config.maxClaimAge ?? 0) * 1000),
+      maxEntries: MAX_ENTRIES,
+      maxIds: MAX_IDS,
+    });
+  }
 
   async onModuleInit(): Promise<void> {
     const { store } = this.config;
@@ -50,6 +85,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
             this.clamp(peer.at),
             'peer',
             `${peer.source}${peer.detail ? ` ${peer.detail}` : ''}`,
+            scopeFrom(peer.scope),
           );
         }
       } catch {
@@ -62,25 +98,34 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe?.();
   }
 
-  /** Unix milliseconds of the last change; 0 before any. */
+  /** Unix milliseconds of the latest change of any scope; 0 before any. */
   get value(): number {
-    return this.at;
+    return this.log.latest;
   }
 
-  /** Records a change seen now (or at `at`) and tells the other instances; never moves back. */
-  move(source: WatermarkSource, detail?: string, at = Date.now()): void {
-    if (!this.apply(at, source, detail)) return;
+  /**
+   * Unix ms of the latest change affecting a session of `subject`, exact whenever it is later
+   * than `since` (when its claims are known current); otherwise no later than `since`.
+   */
+  latestFor(subject: ChangeSubject, since: number): number {
+    return this.log.latestFor(subject, since);
+  }
+
+  /** Records a change seen now (or at `change.at`) and tells the other instances. */
+  move(source: WatermarkSource, change: FlagChange = {}): void {
+    const { detail, scope = 'all', at = Date.now() } = change;
+    if (!this.apply(at, source, detail, scope)) return;
     const { store } = this.config;
     if (!store.shared) return;
-    const message: Broadcast = { at, source, detail, from: this.id };
+    const message: Broadcast = { at, source, detail, scope, from: this.id };
     store.publish(storeKeys.watermarkChannel(store), JSON.stringify(message)).catch(() => {
       this.logger.warn('flag change not broadcast: store unavailable');
     });
   }
 
   /**
-   * A peer's clock may run ahead: a change it dates in our future would make every session look
-   * stale until our clock caught up. It happened at the latest now, here.
+   * A peer's clock may run ahead: a change it dates in our future would make every session it
+   * affects look stale until our clock caught up. It happened at the latest now, here.
    */
   private clamp(at: number): number {
     const now = Date.now();
@@ -95,19 +140,29 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     return now;
   }
 
-  onMove(listener: (at: number) => void): () => void {
+  /** Called with each change recorded here (from this instance or a peer); returns a stop. */
+  onMove(listener: (at: number, scope: FlagChangeScope) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private apply(at: number, source: WatermarkSource, detail: string | undefined): boolean {
-    if (at <= this.at) return false;
-    this.at = at;
+  private apply(
+    at: number,
+    source: WatermarkSource,
+    detail: string | undefined,
+    scope: FlagChangeScope,
+  ): boolean {
+    const label = `${source}${detail ? `: ${detail}` : ''}`;
+    if (isEmptyScope(scope)) {
+      this.logger.log(`flags changed (${label}): no session's claims are affected`);
+      return false;
+    }
+    if (!this.log.record(at, scope)) return false;
     this.logger.log(
-      `flags changed (${source}${detail ? `: ${detail}` : ''}): sessions issued before ` +
+      `flags changed (${label}): ${describeScope(scope)} issued before ` +
         `${new Date(at).toISOString()} are refreshed on their next request`,
     );
-    for (const listener of this.listeners) listener(at);
+    for (const listener of this.listeners) listener(at, scope);
     return true;
   }
 }

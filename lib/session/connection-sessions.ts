@@ -3,6 +3,7 @@ import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import type { AuthKitReason } from '../context/authkit-reason.js';
 import { ClaimsWatermark } from './claims-watermark.js';
+import { scopeAffects } from './flag-change-log.js';
 import { sessionEntries } from './request-context.js';
 import type { AuthKitSession } from './session.types.js';
 
@@ -43,9 +44,10 @@ interface WebSocketLike {
 
 /**
  * Ties each WebSocket connection to its session's life: when the token expires, its claims go
- * stale (a flag change, `maxClaimAge`) or the session is signed out here, the client is told
- * and the connection closed. A socket never refreshes: the refresh token belongs to the
- * browser's cookie, and spending it here would leave that cookie holding a dead one.
+ * stale (a flag change affecting it, `maxClaimAge`) or the session is signed out here, the
+ * client is told and the connection closed. A socket never refreshes: the refresh token
+ * belongs to the browser's cookie, and spending it here would leave that cookie holding a
+ * dead one.
  */
 @Injectable()
 export class ConnectionSessions implements OnModuleDestroy {
@@ -57,9 +59,11 @@ export class ConnectionSessions implements OnModuleDestroy {
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     private readonly watermark: ClaimsWatermark,
   ) {
-    this.stopWatching = watermark.onMove((at) => {
+    // Only connections whose session the change can affect: a rule change for one
+    // organization leaves the others connected.
+    this.stopWatching = watermark.onMove((at, scope) => {
       for (const [connection, tracked] of this.open) {
-        if (tracked.freshAt < at)
+        if (tracked.freshAt < at && scopeAffects(scope, tracked.session))
           this.end(connection, 'STALE_CLAIMS', 'claims changed since the token was issued');
       }
     });
@@ -76,7 +80,7 @@ export class ConnectionSessions implements OnModuleDestroy {
     if (this.open.has(connection)) return;
     // Opened after a flag change with an older token: ended as one open at the change would be,
     // or a reconnect with the same cookie would stay stale until its token expires.
-    if (freshAt < this.watermark.value) {
+    if (freshAt < this.watermark.latestFor(session, freshAt)) {
       this.end(connection, 'STALE_CLAIMS', 'claims changed since the token was issued');
       return;
     }

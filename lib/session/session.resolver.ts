@@ -121,22 +121,35 @@ export class SessionResolver {
   }
 
   /**
-   * Unix ms before which a token's claims count as stale: the last flag change, or the
-   * module's `maxClaimAge`, whichever is later.
+   * Unix ms before which this session's claims count as stale: the latest flag change that
+   * can affect it (its user, organization or claimed flags), or `maxClaimAge` ago, whichever
+   * is later. Exact whenever the session is stale; otherwise no later than its `freshAt`.
    */
-  staleBefore(maxClaimAge = this.config.maxClaimAge, now = Date.now()): number {
+  staleBefore(
+    session: AuthKitSession,
+    maxClaimAge = this.config.maxClaimAge,
+    now = Date.now(),
+  ): number {
+    // `iat` bounds the scan as well as `freshAt` would (no later), without its WeakMap lookup.
+    const changed = this.watermark.latestFor(session, session.claims.iat * 1000);
     const aged = maxClaimAge === undefined ? 0 : now - maxClaimAge * 1000;
-    return Math.max(this.watermark.value, aged);
+    return changed > aged ? changed : aged;
   }
 
   /**
-   * This request's session, refreshed first when its token was issued before `notBefore`
-   * (cookie sessions; a Bearer caller holds no refresh token). When WorkOS cannot be reached
-   * the session is kept and marked `stale`, so flag decisions can fail closed.
+   * This request's session, refreshed first when its claims are stale: a flag change affecting
+   * it, or older than `maxClaimAge` (cookie sessions; a Bearer caller holds no refresh
+   * token). When WorkOS cannot be reached the session is kept and marked `stale`, so flag
+   * decisions can fail closed.
    */
-  async ensureFresh(carrier: AuthKitCarrier, notBefore: number): Promise<SessionResolution> {
+  async ensureFresh(
+    carrier: AuthKitCarrier,
+    maxClaimAge = this.config.maxClaimAge,
+  ): Promise<SessionResolution> {
     const resolution = await this.resolve(carrier);
-    if (!resolution.ok || this.freshAt(resolution.session) >= notBefore) return resolution;
+    if (!resolution.ok) return resolution;
+    const notBefore = this.staleBefore(resolution.session, maxClaimAge);
+    if (this.freshAt(resolution.session) >= notBefore) return resolution;
     if (resolution.session.source !== 'cookie' || !carrier.res)
       return { ...resolution, stale: true };
     return this.renew(carrier, resolution, notBefore);
@@ -229,15 +242,16 @@ export class SessionResolver {
     const key = this.cache.keyOf(raw);
     const now = Date.now();
     const nowSeconds = now / 1000;
-    const notBefore = this.staleBefore(undefined, now);
     const cached = this.cache.get(key, nowSeconds);
     if (cached) {
-      const resolution: SessionResolution = { ok: true, session: cached.session, refreshed: false };
-      return this.usableAsIs(cached.session, cached.refreshAt, notBefore, nowSeconds, carrier)
+      const { session } = cached;
+      const notBefore = this.staleBefore(session, undefined, now);
+      const resolution: SessionResolution = { ok: true, session, refreshed: false };
+      return this.usableAsIs(session, cached.refreshAt, notBefore, nowSeconds, carrier)
         ? resolution
         : this.renew(carrier, resolution, notBefore);
     }
-    return this.openCookieSession(raw, key, carrier, notBefore, nowSeconds);
+    return this.openCookieSession(raw, key, carrier, nowSeconds);
   }
 
   /** A cookie not in the cache: unseal, verify, and refresh it if it is due. */
@@ -245,7 +259,6 @@ export class SessionResolver {
     raw: string,
     key: string,
     carrier: AuthKitCarrier,
-    notBefore: number,
     nowSeconds: number,
   ): Promise<SessionResolution> {
     const opened = await this.open(raw);
@@ -261,19 +274,21 @@ export class SessionResolver {
         const { claims } = check;
         const session = toSession('cookie', data.accessToken, claims, data);
         const refreshAt = this.cacheCookie(key, session);
+        const notBefore = this.staleBefore(session);
         const resolution: SessionResolution = { ok: true, session, refreshed: false };
         return this.usableAsIs(session, refreshAt, notBefore, nowSeconds, carrier)
           ? resolution
           : this.renew(carrier, resolution, notBefore, { data, claims, reference });
       }
-      case 'expired':
+      case 'expired': {
+        const session = toSession('cookie', data.accessToken, check.claims, data);
+        const notBefore = this.staleBefore(session);
         if (!carrier.res) {
           // A socket cannot refresh: it keeps the Bearer leeway (ConnectionSessions closes it
           // at the same moment).
           if (check.claims.exp + this.config.clockToleranceSeconds <= nowSeconds) {
             return fail('EXPIRED_JWT', SOCKETS_NEVER_REFRESH, 'cookie');
           }
-          const session = toSession('cookie', data.accessToken, check.claims, data);
           const resolution: SessionResolution = { ok: true, session, refreshed: false };
           return this.freshAt(session) >= notBefore ? resolution : { ...resolution, stale: true };
         }
@@ -283,6 +298,7 @@ export class SessionResolver {
           undefined,
           notBefore,
         );
+      }
       default:
         return rejectedToken(check, 'cookie');
     }

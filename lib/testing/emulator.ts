@@ -264,8 +264,17 @@ export class WorkOSEmulator {
     const flag = { ...current, ...patch, slug };
     this.flagModel.set(slug, flag);
     for (const listener of this.flagListeners) listener({ ...flag });
-    this.emitFlagEvent(flagEventName(previous, flag), flag);
+    this.emitFlagEvent(flagEventName(previous, flag), flag, previous);
     return { ...flag };
+  }
+
+  /** Deletes a flag (`flag.deleted`): no token issued from now on holds it. */
+  deleteFlag(slug: string): boolean {
+    const flag = this.flagModel.get(slug);
+    if (!flag) return false;
+    this.flagModel.delete(slug);
+    this.emitFlagEvent('flag.deleted', flag);
+    return true;
   }
 
   /** Sends signed `flag.*` webhooks to `url` from now on (the app's URL is known late). */
@@ -284,25 +293,16 @@ export class WorkOSEmulator {
     return `t=${timestamp}, v1=${digest}`;
   }
 
-  private emitFlagEvent(event: string, flag: EmulatorFlag): void {
+  private emitFlagEvent(event: string, flag: EmulatorFlag, previous?: EmulatorFlag): void {
     const target = this.webhookTarget;
     if (!target) return;
     const body = JSON.stringify({
+      object: 'event',
       id: newId('event'),
       event,
-      data: {
-        object: 'feature_flag',
-        id: `flag_${flag.slug}`,
-        name: flag.slug,
-        slug: flag.slug,
-        description: flag.description ?? '',
-        tags: [],
-        enabled: flag.enabled,
-        default_value: flag.orgRule === 'all',
-        created_at: EPOCH,
-        updated_at: new Date().toISOString(),
-      },
+      data: flagData(flag),
       created_at: new Date().toISOString(),
+      context: this.flagEventContext(event, flag, previous),
     });
     const delivery = fetch(target.url, {
       method: 'POST',
@@ -321,6 +321,57 @@ export class WorkOSEmulator {
       })
       .finally(() => this.deliveries.delete(delivery));
     this.deliveries.add(delivery);
+  }
+
+  /**
+   * The event's `context` as WorkOS documents it: who acted, and for `flag.rule_updated` the
+   * access type and configured targets with `previous_attributes` holding the changed ones.
+   */
+  private flagEventContext(event: string, flag: EmulatorFlag, previous?: EmulatorFlag) {
+    const base = {
+      client_id: this.clientId,
+      actor: { id: 'user_emulator_admin', name: 'Emulator' },
+    };
+    if (!previous || (event !== 'flag.updated' && event !== 'flag.rule_updated')) return base;
+    const data = changedAttributes(flagData(previous), flagData(flag), [
+      'name',
+      'description',
+      'tags',
+      'enabled',
+      'default_value',
+    ]);
+    if (event === 'flag.updated') return { ...base, previous_attributes: { data } };
+    const rule = (f: EmulatorFlag) => ({
+      access_type: f.orgRule,
+      configured_targets: this.configuredTargets(f),
+    });
+    const context = changedAttributes(rule(previous), rule(flag), [
+      'access_type',
+      'configured_targets',
+    ]);
+    return {
+      ...base,
+      ...rule(flag),
+      previous_attributes: {
+        ...(Object.keys(data).length > 0 ? { data } : {}),
+        context,
+      },
+    };
+  }
+
+  /** The targets the rule lists (serving true or false), with their names and emails. */
+  private configuredTargets(flag: EmulatorFlag) {
+    const runtime = toRuntimeFlag(flag);
+    return {
+      organizations: runtime.targets.organizations.map(({ id }) => ({
+        id,
+        name: this.organizations.get(id)?.name ?? id,
+      })),
+      users: runtime.targets.users.map(({ id }) => ({
+        id,
+        email: this.users.get(id)?.email ?? `${id}@example.test`,
+      })),
+    };
   }
 
   /** Called after every flag change (from code or the flags page); returns an unsubscribe. */
@@ -783,6 +834,35 @@ function zeroCalls(): EmulatorCalls {
     webhooksDelivered: 0,
     webhooksFailed: 0,
   };
+}
+
+/** A flag as the `data` of a `flag.*` event (WorkOS's feature flag object). */
+function flagData(flag: EmulatorFlag) {
+  return {
+    object: 'feature_flag',
+    id: `flag_${flag.slug}`,
+    name: flag.slug,
+    slug: flag.slug,
+    description: flag.description ?? '',
+    tags: [] as string[],
+    enabled: flag.enabled,
+    default_value: flag.orgRule === 'all',
+    created_at: EPOCH,
+    updated_at: new Date().toISOString(),
+  };
+}
+
+/** The `keys` whose value differs, with their value in `before` (`previous_attributes`). */
+function changedAttributes<T extends object>(
+  before: T,
+  after: T,
+  keys: readonly (keyof T & string)[],
+): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of keys) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) out[key] = before[key];
+  }
+  return out;
 }
 
 /** Which `flag.*` event a change is: targeting changes are `rule_updated`, as in WorkOS. */

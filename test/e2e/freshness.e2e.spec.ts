@@ -20,7 +20,7 @@ import {
   sessionCookieFrom,
   type Platform,
 } from './support/app.fixture.js';
-import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+import { ALICE, BOB, CAROL, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const WEBHOOK_SECRET = 'whsec_e2e_freshness';
 
@@ -37,6 +37,12 @@ class FreshnessController {
   @Get('beta-young')
   @RequireFlag('beta', { maxClaimAge: 30 })
   young() {
+    return { ok: true };
+  }
+
+  @Get('alpha')
+  @RequireFlag('alpha')
+  alpha() {
     return { ok: true };
   }
 
@@ -210,6 +216,79 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
     }
   });
 
+  type Who = 'aliceA' | 'bobA' | 'aliceB' | 'carolB';
+  const WHO: Record<Who, [string, string]> = {
+    aliceA: [ALICE, ORG_A],
+    bobA: [BOB, ORG_A],
+    aliceB: [ALICE, ORG_B],
+    carolB: [CAROL, ORG_B],
+  };
+
+  /** One cookie per session (the newest it was given); `beta` is on in ORG_B only. */
+  async function jar(): Promise<Record<Who, string>> {
+    const cookies = {} as Record<Who, string>;
+    for (const [who, [userId, organizationId]] of Object.entries(WHO)) {
+      cookies[who as Who] = await cookieFor(userId, organizationId);
+    }
+    return cookies;
+  }
+
+  /** The same [status, refreshes] for every session. */
+  const everyone = (status: number, refreshes: number) =>
+    Object.fromEntries(Object.keys(WHO).map((who) => [who, [status, refreshes]]));
+
+  /**
+   * One request per session, one after the other: the status each got and how many upstream
+   * refreshes each caused. Keeps the cookie a refresh wrote.
+   */
+  async function visit(t: FreshApp, path: string, cookies: Record<Who, string>) {
+    const seen = {} as Record<Who, [number, number]>;
+    for (const who of Object.keys(WHO) as Who[]) {
+      const before = emulator.calls.refresh;
+      const res = await request(t.server).get(path).set('Cookie', cookies[who]);
+      seen[who] = [res.status, emulator.calls.refresh - before];
+      const renewed = sessionCookieFrom(res);
+      if (renewed) cookies[who] = `wos-session=${renewed}`;
+    }
+    return seen;
+  }
+
+  describe('change-scoped: a change refreshes only the sessions it can affect', () => {
+    it("the runtime client's change is scoped the same way", async () => {
+      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      try {
+        const cookies = await jar();
+        const moved = nextMove(t.watermark);
+        emulator.setFlag('alpha', { orgRule: 'some', organizations: [ORG_A], users: [CAROL] });
+        await moved;
+        expect(await visit(t, '/alpha', cookies)).toEqual({
+          aliceA: [200, 1],
+          bobA: [200, 1],
+          aliceB: [403, 0],
+          carolB: [200, 1],
+        });
+      } finally {
+        await t.close();
+      }
+    }, 30_000);
+
+    it('FlagService.invalidate({ organizations }) refreshes that organization only', async () => {
+      const t = await startFreshApp(platform, emulator, {});
+      try {
+        const cookies = await jar();
+        t.flags.invalidate({ organizations: [ORG_B] }, 'test');
+        expect(await visit(t, '/beta', cookies)).toEqual({
+          aliceA: [403, 0],
+          bobA: [403, 0],
+          aliceB: [200, 1],
+          carolB: [200, 1],
+        });
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe('webhook', () => {
     let t: FreshApp;
     beforeEach(async () => {
@@ -220,6 +299,64 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
       emulator.sendWebhooksTo(`${t.url}/webhooks/workos`, WEBHOOK_SECRET);
     });
     afterEach(() => t.close());
+
+    const change = async (apply: () => void) => {
+      apply();
+      await emulator.flushWebhooks();
+    };
+
+    it('flag.rule_updated targeting ORG_A and Carol refreshes their sessions only (ORG_B stays); widened to "all" it refreshes everyone', async () => {
+      const cookies = await jar();
+      const bearerA = (await emulator.createSession({ userId: ALICE, organizationId: ORG_A }))
+        .accessToken;
+      const bearerB = (await emulator.createSession({ userId: ALICE, organizationId: ORG_B }))
+        .accessToken;
+      await change(() =>
+        emulator.setFlag('alpha', { orgRule: 'some', organizations: [ORG_A], users: [CAROL] }),
+      );
+      // [status, refreshes]: Alice in ORG_B is neither targeted nor refreshed.
+      expect(await visit(t, '/alpha', cookies)).toEqual({
+        aliceA: [200, 1],
+        bobA: [200, 1],
+        aliceB: [403, 0],
+        carolB: [200, 1],
+      });
+      // A Bearer token in ORG_A predates a change affecting it; one in ORG_B does not.
+      const bearer = (token: string) =>
+        request(t.server).get('/alpha').set('Authorization', `Bearer ${token}`);
+      expect((await bearer(bearerA)).body).toMatchObject({ reason: 'STALE_CLAIMS' });
+      expect((await bearer(bearerB)).body).toMatchObject({
+        reason: 'FLAG_DISABLED',
+        source: 'claim',
+      });
+
+      await change(() => emulator.setFlag('alpha', { orgRule: 'all' }));
+      expect(await visit(t, '/alpha', cookies)).toEqual(everyone(200, 1));
+    });
+
+    it('flag.updated (enabled) refreshes every session; a rename refreshes none', async () => {
+      const cookies = await jar();
+      await change(() => emulator.setFlag('beta', { description: 'renamed' }));
+      expect(await visit(t, '/beta', cookies)).toEqual({
+        aliceA: [403, 0],
+        bobA: [403, 0],
+        aliceB: [200, 0],
+        carolB: [200, 0],
+      });
+      await change(() => emulator.setFlag('beta', { enabled: false }));
+      expect(await visit(t, '/beta', cookies)).toEqual(everyone(403, 1));
+    });
+
+    it('flag.deleted refreshes only the sessions whose claim held the flag', async () => {
+      const cookies = await jar();
+      await change(() => emulator.deleteFlag('beta'));
+      expect(await visit(t, '/beta', cookies)).toEqual({
+        aliceA: [403, 0],
+        bobA: [403, 0],
+        aliceB: [403, 1],
+        carolB: [403, 1],
+      });
+    });
 
     it('a signed flag.rule_updated moves the watermark: every session is fresh on its next request', async () => {
       const s = await sessions();

@@ -90,6 +90,32 @@ describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on 
     expect(new Set(responses.map((r) => sessionCookieFrom(r))).size).toBe(1);
   });
 
+  // Before any change to every session: tokens issued now must not predate one.
+  it("a scoped change reaches the other instance with its scope: ORG_A's sessions refresh there, ORG_B's do not", async () => {
+    const cookieIn = async (organizationId: string) =>
+      `wos-session=${emulator.sealSession(
+        await emulator.createSession({ userId: ALICE, organizationId }),
+        COOKIE_PASSWORD,
+      )}`;
+    const inA = await cookieIn(ORG_A);
+    const inB = await cookieIn(ORG_B);
+    const peer = apps[1]!.app.get(ClaimsWatermark);
+    const arrived = new Promise<void>((resolve) => {
+      const stop = peer.onMove(() => {
+        stop();
+        resolve();
+      });
+    });
+    apps[0]!.app.get(FlagService).invalidate({ organizations: [ORG_A] }, 'test');
+    await arrived;
+    const refreshesFor = async (cookie: string) => {
+      const before = emulator.calls.refresh;
+      await request(apps[1]!.server).get('/flags/beta').set('Cookie', cookie);
+      return emulator.calls.refresh - before;
+    };
+    expect([await refreshesFor(inA), await refreshesFor(inB)]).toEqual([1, 0]);
+  });
+
   it('a flag change seen by one instance reaches the other', async () => {
     const cookie = `wos-session=${emulator.sealSession(
       await emulator.createSession({ userId: ALICE, organizationId: ORG_A }),

@@ -21,6 +21,7 @@ import { sessionCookieFrom } from '../../e2e/support/app.fixture.js';
 import {
   ALICE,
   COOKIE_PASSWORD,
+  ORG_A,
   ORG_B,
   startWorld,
   watchProcess,
@@ -256,6 +257,21 @@ export function describeConnectionLifetime(kind: WsKind): void {
       });
       afterEach(() => pool.closeAll());
       afterAll(() => changed.close());
+
+      // First here: no earlier change in this app dates the tokens it creates now.
+      it("a change scoped to ORG_A ends ORG_A's connections only: ORG_B's stays open", async () => {
+        const inA = pool.connect(await world.cookie(ORG_A));
+        const inB = pool.connect(await world.cookie(ORG_B));
+        expect((await inA.ask('whoami')).ok).toBe(true);
+        expect((await inB.ask('whoami')).ok).toBe(true);
+
+        changed.app.get(FlagService).invalidate({ organizations: [ORG_A] }, 'test');
+        const { reauth, closed } = await endOf(inA);
+        expect(reauth).toMatchObject({ reason: 'STALE_CLAIMS', code: 4401 });
+        expectClose(kind, closed, 4401, 'STALE_CLAIMS');
+        // Ended in the same turn as ORG_A's, had it been affected.
+        expect(await inB.ask('whoami')).toEqual({ ok: true, data: { userId: ALICE } });
+      });
 
       it('FlagService.invalidate(): older connections get STALE_CLAIMS and 4401; after an HTTP refresh the new cookie stays connected', async () => {
         const old = await world.emulator.createSession({
