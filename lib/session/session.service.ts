@@ -10,7 +10,7 @@ import {
   type HttpRequestLike,
 } from '../context/carrier.js';
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
-import { enterRequest, requestContext } from './request-context.js';
+import { currentEntry, enterRequest } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
 import { rejectedToken, SessionResolver } from './session.resolver.js';
@@ -47,7 +47,7 @@ export class SessionService {
    * guard that may run earlier, `await authenticate(context)` instead.
    */
   current(): AuthKitSession | undefined {
-    const resolution = requestContext.getStore()?.resolution;
+    const resolution = currentEntry()?.resolution;
     return resolution?.ok ? resolution.session : undefined;
   }
 
@@ -115,7 +115,7 @@ export class SessionService {
 
   /** Refreshes the current cookie session now, in its own organization unless told otherwise. */
   async refresh(options: { organizationId?: string } = {}): Promise<SessionResolution> {
-    const entry = requestContext.getStore();
+    const entry = currentEntry();
     if (!entry) return failed('NO_SESSION', 'no session cookie');
     if (!entry.carrier.res) {
       return unsupported(
@@ -145,7 +145,7 @@ export class SessionService {
    * after the access token has expired.
    */
   async signOut(options: { returnTo?: string } = {}): Promise<string | undefined> {
-    const entry = requestContext.getStore();
+    const entry = currentEntry();
     if (!entry) return undefined;
     const { carrier, resolution } = entry;
     const sessionId = resolution?.ok
