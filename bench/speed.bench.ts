@@ -3,10 +3,11 @@
 // Fastify, a bare app beside AuthKit apps built from this tree's lib/ (or BENCH_LIB), one cookie
 // or pools of 10k / 50k sessions, the SDK's own session read for comparison; then 1,000 req/s
 // open loop on first-sight sessions, for the event loop's sake. Prints only.
-// Run: npm run bench (speed comes first). BENCH_ROUNDS (3), BENCH_SLICE_SECONDS (2, whole
+// Run: npm run bench (speed comes first). BENCH_ROUNDS (5), BENCH_SLICE_SECONDS (2, whole
 // seconds: wrk takes no fractions), BENCH_CONNECTIONS (16), BENCH_THREADS (1),
 // BENCH_PLATFORMS / BENCH_RATE_PLATFORMS (express,fastify), BENCH_RATE_SECONDS (5),
-// BENCH_MICRO_OPS (3000 first-sight reads per round), BENCH_MICRO_SECONDS (0.4),
+// BENCH_MICRO_OPS (2000 first-sight reads per round), BENCH_MICRO_SECONDS (0.4),
+// BENCH_AUTHKIT_OPTIONS (JSON, extra forRoot options, e.g. '{"verifyOnThreadPool":false}'),
 // BENCH_GENERATOR=node (the node worker instead of wrk), BENCH_VERBOSE=1 (progress on stderr).
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -30,18 +31,24 @@ import { ensureWrk, wrkGenerator } from './support/wrk.js';
 const started = process.hrtime.bigint();
 const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 3));
+const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 5));
 const SLICE = Math.max(1, Math.round(env('BENCH_SLICE_SECONDS', 2)));
 const CONNECTIONS = env('BENCH_CONNECTIONS', 16);
 const THREADS = env('BENCH_THREADS', 1);
 const RATE = 1000;
 const RATE_SECONDS = env('BENCH_RATE_SECONDS', 5);
-const MICRO_OPS = env('BENCH_MICRO_OPS', 3000);
+const MICRO_OPS = env('BENCH_MICRO_OPS', 2000);
 const MICRO_SECONDS = env('BENCH_MICRO_SECONDS', 0.4);
 const POOL_SMALL = 10_000;
 const POOL_LARGE = 50_000;
-/** Above the large pool: every session of it fits, so a pool row measures hits, not evictions. */
-const SESSION_CACHE_SIZE = 60_000;
+/**
+ * Extra `forRoot` options for every AuthKit app (JSON), e.g. '{"verifyOnThreadPool":false}'.
+ * None by default: the rows measure the defaults (a 50,000-session cache holds the large pool).
+ */
+const EXTRA_OPTIONS = JSON.parse(process.env.BENCH_AUTHKIT_OPTIONS ?? '{}') as Record<
+  string,
+  unknown
+>;
 const platformsOf = (value: string | undefined) =>
   (value ?? 'express,fastify')
     .split(',')
@@ -97,14 +104,22 @@ const largePoolFile = files.write('pool-50k', 'wos-session', pool.sealed);
 
 // ---- in process: our session read against the crypto floor -------------------------------------
 
-async function microRows() {
+/** A resolver of its own module: `verifyOnThreadPool` differs between the first-sight rows. */
+async function resolverWith(verifyOnThreadPool: boolean) {
   @Module({
-    imports: [AuthKitModule.forRoot({ ...authkit, sessionCacheSize: SESSION_CACHE_SIZE })],
+    imports: [AuthKitModule.forRoot({ ...authkit, ...EXTRA_OPTIONS, verifyOnThreadPool })],
   })
   class MicroModule {}
   const app = await NestFactory.create(MicroModule, { logger: ['error'] });
   await app.init();
-  const resolver = app.get(SessionResolver);
+  return { app, resolver: app.get(SessionResolver) };
+}
+
+async function microRows() {
+  // Inline is the floor's own setting (one thread): the cost comparison. The threadpool (the
+  // default) adds a hand-off per call to a sequential caller's latency, shown beside it.
+  const inline = await resolverWith(false);
+  const pooled = await resolverWith(true);
   const jwks = (await (
     await fetch(`${emulator.url}/sso/jwks/${encodeURIComponent(emulator.clientId)}`)
   ).json()) as { keys: JsonWebKey[] };
@@ -116,7 +131,7 @@ async function microRows() {
   // First-sight rows walk the pool, each cookie or token once (cookies from the start, tokens
   // from the middle: distinct sessions); a floor walks the same ones as its row.
   const needed = MICRO_OPS * ROUNDS + 200;
-  if (needed > POOL_LARGE / 2) throw new Error(`BENCH_MICRO_OPS x BENCH_ROUNDS over the pool`);
+  if (2 * needed > POOL_LARGE / 2) throw new Error(`BENCH_MICRO_OPS x BENCH_ROUNDS over the pool`);
   const walk = <T>(list: readonly T[], from: number) => {
     let next = from;
     return () => {
@@ -127,12 +142,18 @@ async function microRows() {
   };
   const sealedForOurs = walk(pool.sealed, 0);
   const sealedForFloor = walk(pool.sealed, 0);
+  const sealedForPooled = walk(pool.sealed, needed);
   const tokenForOurs = walk(pool.tokens, POOL_LARGE / 2);
   const tokenForFloor = walk(pool.tokens, POOL_LARGE / 2);
-  const read = async (headers: Record<string, string>) => {
-    const resolution = await resolver.resolve(httpCarrier({ headers }, {}));
-    if (!resolution.ok) throw new Error(`resolve failed: ${resolution.failure.reason}`);
-  };
+  const tokenForPooled = walk(pool.tokens, POOL_LARGE / 2 + needed);
+  const readWith =
+    (resolver: SessionResolver) =>
+    async (headers: Record<string, string>): Promise<void> => {
+      const resolution = await resolver.resolve(httpCarrier({ headers }, {}));
+      if (!resolution.ok) throw new Error(`resolve failed: ${resolution.failure.reason}`);
+    };
+  const read = readWith(inline.resolver);
+  const readPooled = readWith(pooled.resolver);
   const counted = { ops: MICRO_OPS };
   const stats = await measureOps(
     {
@@ -146,10 +167,18 @@ async function microRows() {
       },
       bearerFloor: { op: () => bearerFloor(tokenForFloor(), key), ...counted },
       bearerFirst: { op: () => read({ authorization: `Bearer ${tokenForOurs()}` }), ...counted },
+      cookieFirstPooled: {
+        op: () => readPooled({ cookie: `wos-session=${sealedForPooled()}` }),
+        ...counted,
+      },
+      bearerFirstPooled: {
+        op: () => readPooled({ authorization: `Bearer ${tokenForPooled()}` }),
+        ...counted,
+      },
     },
     { rounds: ROUNDS, seconds: MICRO_SECONDS, warmupOps: 200 },
   );
-  await app.close();
+  await Promise.all([inline.app.close(), pooled.app.close()]);
   return stats;
 }
 
@@ -216,7 +245,7 @@ async function seeAll(app: AppHandle, path: string, file: string, expected: numb
 }
 
 const sdkRoute: SdkRouteOptions = { ...emulator.connection(), cookiePassword: PASSWORD };
-const authkitOptions = { ...authkit, sessionCacheSize: SESSION_CACHE_SIZE };
+const authkitOptions = { ...authkit, ...EXTRA_OPTIONS };
 
 async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformResult> {
   const start = (withAuthKit: boolean) =>
@@ -405,15 +434,25 @@ table(
   [
     microLine('cookie: crypto floor (node:crypto, plain)', micro.cookieFloor),
     microLine(
-      'cookie: ours, first sight (resolve + cache insert)',
+      'cookie: ours, first sight, RSA inline (+ cache insert)',
       micro.cookieFirst,
       micro.cookieFloor,
       1.3,
     ),
+    microLine(
+      '  same, RSA on the threadpool (default): latency',
+      micro.cookieFirstPooled,
+      micro.cookieFloor,
+    ),
     microLine('cookie: ours, repeat (cached)', micro.cookieRepeat, micro.cookieFloor),
     microLine('cookie: SDK loadSealedSession().authenticate()', micro.sdk, micro.cookieFloor),
     microLine('bearer: crypto floor (RSA verify + 2 JSON.parse)', micro.bearerFloor),
-    microLine('bearer: ours, first sight', micro.bearerFirst, micro.bearerFloor, 1.4),
+    microLine('bearer: ours, first sight, RSA inline', micro.bearerFirst, micro.bearerFloor, 1.4),
+    microLine(
+      '  same, RSA on the threadpool (default): latency',
+      micro.bearerFirstPooled,
+      micro.bearerFloor,
+    ),
   ],
 );
 

@@ -77,10 +77,11 @@ export function enterRequest(entry: SessionEntry): void {
 
 type Closing = { once(event: 'close', listener: () => void): unknown };
 
-/** Node's response under Express' (itself) or Fastify's reply (`raw`); GraphQL passes either. */
+/** Node's response: Express' is one (checked first: a miss on its long prototype chain costs), Fastify's reply holds it as `raw`. */
 function responseStream(res: object): Closing | undefined {
-  const raw = (res as { raw?: unknown }).raw ?? res;
-  return typeof (raw as Partial<Closing>).once === 'function' ? (raw as Closing) : undefined;
+  if (typeof (res as Partial<Closing>).once === 'function') return res as Closing;
+  const raw = (res as { raw?: Partial<Closing> }).raw;
+  return typeof raw?.once === 'function' ? (raw as Closing) : undefined;
 }
 
 /**
