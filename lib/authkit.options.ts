@@ -57,8 +57,8 @@ export interface AuthKitModuleOptions {
   refreshBufferSeconds?: number;
   /**
    * How many verified sessions (cookies and Bearer tokens) this instance remembers, so a repeat
-   * request skips the unseal and the signature check. Default 50,000, about 2.2 KB each
-   * (~110 MB when full); an entry lives no longer than its token (5 minutes on WorkOS), so set it
+   * request skips the unseal and the signature check. Default 50,000, about 2 KB of heap each
+   * (~100 MB when full); an entry lives no longer than its token (5 minutes on WorkOS), so set it
    * to the sessions one instance sees within that time. Sessions in use stay, idle ones go
    * first. `0` turns the cache off.
    */

@@ -17,8 +17,8 @@ interface Slot extends CachedSession {
 }
 
 /**
- * Default bound: ~2.2 KB per entry (the session, its claims, the token; `bench/` measures it),
- * so ~110 MB when full. Entries never outlive their token (5 minutes on WorkOS), so it fills only
+ * Default bound: ~2 KB of heap per entry (the session, its claims, the token; `bench/` measures it),
+ * so ~100 MB when full. Entries never outlive their token (5 minutes on WorkOS), so it fills only
  * with 50,000 sessions active within one token's life.
  */
 export const DEFAULT_SESSION_CACHE_SIZE = 50_000;
