@@ -1,19 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { RedisStore } from '../../lib/redis/index.js';
 import { unseal } from '../../lib/session/iron.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import {
   COOKIE_PASSWORD,
   honourRetryAfter,
   sessionCookieFrom,
-  startApp,
   until,
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
-import { OwnRedis, ready, storeClient } from './support/own-redis.js';
+import { OwnRedis, ready } from './support/own-redis.js';
+import { startRedisInstances, type RedisInstances } from './support/redis-instances.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -34,9 +33,9 @@ describe.each<Platform>(['express', 'fastify'])(
     let redis: OwnRedis;
     let direct: Redis;
     const proxies: TcpProxy[] = [];
-    const clients: Redis[] = [];
-    const stores: RedisStore[] = [];
-    const apps: TestApp[] = [];
+    let instances: RedisInstances;
+    let clients: Redis[];
+    let apps: TestApp[];
     let prefix: string;
 
     beforeAll(async () => {
@@ -45,20 +44,13 @@ describe.each<Platform>(['express', 'fastify'])(
       direct = new Redis({ port: redis.port, host: '127.0.0.1', retryStrategy: () => 50 });
       direct.on('error', () => undefined);
       prefix = `nestjs-authkit-faults-${randomBytes(4).toString('hex')}:`;
-      for (let i = 0; i < 2; i++) {
-        const proxy = await TcpProxy.start(redis.port);
-        proxies.push(proxy);
-        const client = await storeClient(proxy.port);
-        clients.push(client);
-        const store = await RedisStore.create({ client, prefix });
-        stores.push(store);
-        apps.push(await startApp(platform, emulator, { store }));
-      }
+      for (let i = 0; i < 2; i++) proxies.push(await TcpProxy.start(redis.port));
+      const ports = proxies.map((proxy) => proxy.port);
+      instances = await startRedisInstances(platform, emulator, ports, prefix);
+      ({ clients, apps } = instances);
     });
     afterAll(async () => {
-      for (const app of apps) await app.close();
-      for (const store of stores) await store.close();
-      for (const client of clients) client.disconnect();
+      await instances.close();
       direct.disconnect();
       for (const proxy of proxies) await proxy.close();
       await redis.stop();

@@ -9,36 +9,30 @@ import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import {
   COOKIE_PASSWORD,
   sessionCookieFrom,
-  startApp,
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
-import { OwnRedis, storeClient } from './support/own-redis.js';
+import { OwnRedis } from './support/own-redis.js';
+import { startRedisInstances, type RedisInstances } from './support/redis-instances.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 describe.each<Platform>(['express', 'fastify'])('two instances sharing Redis on %s', (platform) => {
   let emulator: WorkOSEmulator;
   let redis: OwnRedis;
-  const clients: Redis[] = [];
-  const stores: RedisStore[] = [];
-  const apps: TestApp[] = [];
+  let instances: RedisInstances;
+  let clients: Redis[];
+  let stores: RedisStore[];
+  let apps: TestApp[];
 
   beforeAll(async () => {
     emulator = await startSeededEmulator();
     redis = await OwnRedis.start();
     const prefix = `nestjs-authkit-test-${randomBytes(4).toString('hex')}:`;
-    for (let i = 0; i < 2; i++) {
-      const client = await storeClient(redis.port);
-      clients.push(client);
-      const store = await RedisStore.create({ client, prefix });
-      stores.push(store);
-      apps.push(await startApp(platform, emulator, { store }));
-    }
+    instances = await startRedisInstances(platform, emulator, [redis.port, redis.port], prefix);
+    ({ clients, stores, apps } = instances);
   });
   afterAll(async () => {
-    for (const app of apps) await app.close();
-    for (const store of stores) await store.close();
-    for (const client of clients) client.disconnect();
+    await instances.close();
     await redis.stop();
     await emulator.close();
   });
