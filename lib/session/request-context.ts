@@ -59,7 +59,7 @@ export const sessionEntries = {
 
 /** The settled session resolution of the current request, if it has one. */
 export function currentResolution(): SessionResolution | undefined {
-  return requestContext.getStore()?.entry?.resolution;
+  return currentEntry()?.resolution;
 }
 
 /**
@@ -68,7 +68,7 @@ export function currentResolution(): SessionResolution | undefined {
  * connection's life. Must run before the caller's first `await`.
  */
 export function enterRequest(entry: SessionEntry): void {
-  if (requestContext.getStore()?.entry === entry) return;
+  if (currentEntry() === entry) return;
   const slot: ContextSlot = { entry };
   requestContext.enterWith(slot);
   const response = entry.carrier.res && responseStream(entry.carrier.res);
@@ -77,7 +77,10 @@ export function enterRequest(entry: SessionEntry): void {
 
 type Closing = { once(event: 'close', listener: () => void): unknown };
 
-/** Node's response: Express' is one (checked first: a miss on its long prototype chain costs), Fastify's reply holds it as `raw`. */
+/**
+ * Node's response: Express' is one (checked first: a miss on its long prototype chain costs),
+ * Fastify's reply holds it as `raw`.
+ */
 function responseStream(res: object): Closing | undefined {
   if (typeof (res as Partial<Closing>).once === 'function') return res as Closing;
   const raw = (res as { raw?: Partial<Closing> }).raw;

@@ -10,7 +10,7 @@ import {
   type HttpRequestLike,
 } from '../context/carrier.js';
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
-import { currentEntry, enterRequest } from './request-context.js';
+import { currentEntry, currentResolution, enterRequest } from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
 import { rejectedToken, SessionResolver } from './session.resolver.js';
@@ -47,7 +47,7 @@ export class SessionService {
    * guard that may run earlier, `await authenticate(context)` instead.
    */
   current(): AuthKitSession | undefined {
-    const resolution = currentEntry()?.resolution;
+    const resolution = currentResolution();
     return resolution?.ok ? resolution.session : undefined;
   }
 
