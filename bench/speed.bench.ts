@@ -22,7 +22,16 @@ import { startApp, type AppHandle, type AppMemory, type SdkRouteOptions } from '
 import { bearerFloor, cookieFloor } from './support/crypto-floor.js';
 import { runLoad, type Generator } from './support/load.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
-import { median, measure, paired, ratio, table, type Row, type RowStats } from './support/rows.js';
+import {
+  int,
+  median,
+  measure,
+  paired,
+  ratio,
+  table,
+  type Row,
+  type RowStats,
+} from './support/rows.js';
 import { sdkSessionReader } from './support/sdk-flag.guard.js';
 import { CookieFiles, makeSessionPool } from './support/session-pool.js';
 import { PASSWORD, startBenchWorld } from './support/world.js';
@@ -406,7 +415,6 @@ console.log(
 for (const note of notes) console.log(note);
 
 const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 
 console.log(
