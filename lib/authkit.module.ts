@@ -26,6 +26,7 @@ import { FlagDrift } from './flags/flag-drift.js';
 import { ClaimsWatermark } from './session/claims-watermark.js';
 import { FlagGuard } from './flags/flag.guard.js';
 import { FlagService } from './flags/flag.service.js';
+import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
@@ -73,6 +74,7 @@ import { SessionService } from './session/session.service.js';
     SessionService,
     FlagService,
     FlagGuard,
+    FlagSources,
     ClaimsWatermark,
     LiveFlags,
     FlagDrift,
@@ -90,6 +92,7 @@ import { SessionService } from './session/session.service.js';
     SessionService,
     FlagService,
     FlagGuard,
+    FlagSources,
     AuthKitGuard,
     ClaimsWatermark,
     ConnectionSessions,

@@ -1,3 +1,5 @@
+import type { FlagTargets } from './flag-targets.js';
+
 /** One `@RequireFlag` decision, as the audit sink receives it. Never a token or cookie. */
 export interface FlagDecision {
   event: 'flag_decision';
@@ -12,6 +14,8 @@ export interface FlagDecision {
   sid: string;
   user: string;
   org: string | null;
+  /** The custom targets a live decision was evaluated with (`@RequireFlag(…, { targets })`). */
+  targets?: FlagTargets;
   /** `Controller.handler` and the request path (no query string). */
   route: string;
   path: string;

@@ -6,12 +6,14 @@ import { AuthKitException } from '../context/authkit.exception.js';
 import { routeOf } from '../context/route.js';
 import { AuthKitGuardBase } from '../session/authkit-guard.base.js';
 import type { SessionEntry } from '../session/request-context.js';
-import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { SessionResolver } from '../session/session.resolver.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { FlagAudit } from './flag-audit.service.js';
 import { FlagDrift } from './flag-drift.js';
 import { FLAG_REQUIREMENT, type FlagRequirement } from './flag-requirement.metadata.js';
+import type { FlagContext } from './flag-evaluation.js';
+import { FlagSources, type FlagSourceUnavailable } from './flag-sources.js';
+import { usableTargets } from './flag-targets.js';
 import { LiveFlags } from './live-flags.js';
 
 /**
@@ -45,7 +47,7 @@ export class FlagGuard extends AuthKitGuardBase {
     private readonly live: LiveFlags,
     private readonly drift: FlagDrift,
     private readonly audit: FlagAudit,
-    private readonly watermark: ClaimsWatermark,
+    private readonly sources: FlagSources,
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
   ) {
     super(resolver, adapterHost);
@@ -89,42 +91,25 @@ export class FlagGuard extends AuthKitGuardBase {
     context: ExecutionContext,
     { requirements, maxClaimAge }: Plan,
     entry: SessionEntry,
-    { session, stale: refreshFailed }: { session: AuthKitSession; stale: boolean },
+    { session, stale }: { session: AuthKitSession; stale: boolean },
   ): boolean {
-    // A cookie session over HTTP was refreshed by the resolver if it could be; a Bearer token
-    // or a WebSocket connection cannot be.
-    const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
-    const stale =
-      refreshFailed ||
-      (!refreshable &&
-        this.resolver.freshAt(session) < this.resolver.staleBefore(session, maxClaimAge));
-
-    // Live answers count only when polled after the last known change.
-    const live = this.live.availableSince(this.watermark.value);
+    const state = this.sources.stateOf(session, entry, stale, maxClaimAge);
     for (const requirement of requirements) {
-      const source = this.sourceFor(context, requirement, session, stale, live, refreshable);
-      this.decide(context, requirement, session, source, live);
+      const source = this.sources.choose(requirement, state);
+      if (source !== 'claim' && source !== 'live') this.refuse(context, source, session);
+      this.decide(context, requirement, session, entry, source, state.live);
     }
     (context as Marked)[DECIDED] = true;
     return true;
   }
 
-  /** Claim or live; throws when neither can be trusted. */
-  private sourceFor(
+  /** Neither the claim nor the live configuration can be trusted. */
+  private refuse(
     context: ExecutionContext,
-    requirement: FlagRequirement,
+    why: FlagSourceUnavailable,
     session: AuthKitSession,
-    stale: boolean,
-    live: boolean,
-    refreshable: boolean,
-  ): 'claim' | 'live' {
-    if (!requirement.fresh && !stale) return 'claim';
-    if (live) return 'live';
-    if (requirement.fresh?.onUnavailable === 'claim') return 'claim';
-    if (requirement.fresh) {
-      return this.unavailable(context, 'FLAGS_UNAVAILABLE', 'live flag configuration unavailable');
-    }
-    if (!refreshable) {
+  ): never {
+    if (why === 'STALE_CLAIMS') {
       // A Bearer token or a WebSocket connection: neither is refreshed here.
       return this.throwException(
         context,
@@ -142,24 +127,45 @@ export class FlagGuard extends AuthKitGuardBase {
         }),
       );
     }
-    return this.unavailable(context, 'REFRESH_UNAVAILABLE', 'stale session could not be refreshed');
+    return this.throwException(
+      context,
+      new AuthKitException({
+        reason: why,
+        status: 503,
+        detail:
+          why === 'FLAGS_UNAVAILABLE'
+            ? 'live flag configuration unavailable'
+            : 'stale session could not be refreshed',
+        headers: { 'Retry-After': '1' },
+      }),
+    );
   }
 
   private decide(
     context: ExecutionContext,
-    { flags, mode, deniedStatus }: FlagRequirement,
+    { flags, mode, deniedStatus, targets }: FlagRequirement,
     session: AuthKitSession,
+    entry: SessionEntry,
     source: 'claim' | 'live',
     checkLive: boolean,
   ): void {
     const claims = session.featureFlags;
+    // Built only when the live configuration is asked: the claim path allocates nothing.
+    const subject: FlagContext | undefined = checkLive
+      ? {
+          userId: session.userId,
+          organizationId: session.organizationId,
+          ...(targets && source === 'live'
+            ? { targets: usableTargets(targets(session, entry.carrier.req, context)) }
+            : {}),
+        }
+      : undefined;
     const missing: string[] = [];
     for (const flag of flags) {
       const claim = claims.includes(flag);
-      const live = checkLive
-        ? this.live.isEnabled(flag, session.userId, session.organizationId)
-        : claim;
-      if (checkLive) {
+      const live = subject ? this.live.evaluate(flag, subject).value : claim;
+      // The claim never holds custom targets: a difference there is not drift.
+      if (subject && subject.targets === undefined) {
         this.drift.observe(flag, claim, live, {
           sid: session.sessionId,
           iat: session.claims.iat,
@@ -171,7 +177,7 @@ export class FlagGuard extends AuthKitGuardBase {
     const allowed = mode === 'any' ? missing.length < flags.length : missing.length === 0;
     // Why the decision went this way, never the token itself (built only when it goes somewhere).
     if (this.audit.enabled)
-      this.recordDecision(context, flags, mode, source, missing, allowed, session);
+      this.recordDecision(context, flags, mode, source, missing, allowed, session, subject);
     if (allowed) return;
     const detail = `feature flag${flags.length > 1 ? 's' : ''} not enabled for this session`;
     const status = deniedStatus ?? this.config.flagDeniedStatus;
@@ -205,6 +211,7 @@ export class FlagGuard extends AuthKitGuardBase {
     missing: string[],
     allowed: boolean,
     session: AuthKitSession,
+    subject: FlagContext | undefined,
   ): void {
     const { route, path } = routeOf(context);
     this.audit.record({
@@ -218,20 +225,10 @@ export class FlagGuard extends AuthKitGuardBase {
       sid: session.sessionId,
       user: session.userId,
       org: session.organizationId ?? null,
+      ...(subject?.targets ? { targets: subject.targets } : {}),
       route,
       path,
       at: new Date().toISOString(),
     });
-  }
-
-  private unavailable(
-    context: ExecutionContext,
-    reason: 'FLAGS_UNAVAILABLE' | 'REFRESH_UNAVAILABLE',
-    detail: string,
-  ): never {
-    return this.throwException(
-      context,
-      new AuthKitException({ reason, status: 503, detail, headers: { 'Retry-After': '1' } }),
-    );
   }
 }

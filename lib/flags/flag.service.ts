@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { currentResolution } from '../session/request-context.js';
-import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
+import { currentEntry } from '../session/request-context.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { scopeFrom, type FlagChangeScope } from '../session/flag-change-log.js';
+import type { AuthKitSession } from '../session/session.types.js';
+import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
+import type { FlagContext } from './flag-evaluation.js';
+import {
+  FlagSources,
+  type FlagSourceChoice,
+  type FlagSourceUnavailable,
+  type FlagSourceWish,
+} from './flag-sources.js';
+import { usableTargets, type FlagTargets } from './flag-targets.js';
 import { LiveFlags, type LiveRule } from './live-flags.js';
 
 /** One flag's evaluation for a (user, organization), claim beside live. */
@@ -22,10 +31,63 @@ export interface FlagExplanation {
   drift: boolean;
 }
 
+/** How `FlagService.evaluate()` / `isEnabled()` decide; the same choices `@RequireFlag` has. */
+export interface FlagCheckOptions {
+  /**
+   * Decide from the live configuration even when the claim is current. When it cannot answer,
+   * the answer is `defaultValue` (`source: 'none'`), or the claim with `onUnavailable: 'claim'`.
+   */
+  fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  /** Custom targets (workspace, account …); they exist only live, so they imply `fresh`. */
+  targets?: FlagTargets;
+  /**
+   * Evaluate for someone else than the current session (live only: their claim is not here).
+   * Ignored when it names the current session's user and organization.
+   */
+  subject?: { userId: string; organizationId?: string };
+  /** The answer when there is none: no session, no usable source, a flag live lacks. */
+  defaultValue?: boolean;
+}
+
+/** One flag decision and where it came from. */
+export interface FlagAnswer {
+  slug: string;
+  value: boolean;
+  /** `claim` (the token), `live` (the live configuration), `none` (`defaultValue`, see `reason`). */
+  source: 'claim' | 'live' | 'none';
+  /** What decided a live answer (`user-target-off`, `default-on` …). */
+  rule?: LiveRule;
+  /**
+   * Why there is no answer (`source: 'none'`), or why a claim answered though stale:
+   * `NO_SESSION`, `FLAGS_UNAVAILABLE` (live asked for, not available), `STALE_CLAIMS` (a
+   * Bearer or WebSocket claim predates a change and live flags cannot answer),
+   * `REFRESH_UNAVAILABLE` (a cookie session could not be refreshed).
+   */
+  reason?: 'NO_SESSION' | FlagSourceUnavailable;
+  /** The session's claim predates a change (or `maxClaimAge`) and was not refreshed. */
+  stale: boolean;
+  /** `iat` of the token the request arrived with (or was refreshed to). */
+  iat?: number;
+}
+
+const NO_WISH: FlagSourceWish = {};
+const LIVE_WISH: FlagSourceWish = { fresh: { onUnavailable: 'deny' } };
+const LIVE_OR_CLAIM: FlagSourceWish = { fresh: { onUnavailable: 'claim' } };
+
+/** The current request's session and which source answers for it. */
+interface Situation {
+  session: AuthKitSession;
+  stale: boolean;
+  refreshable: boolean;
+  source: FlagSourceChoice;
+}
+
 /**
- * Feature flags of the current request's session, and the tools to keep them fresh. Reads the
- * session of the request being handled: in handlers, resolvers (field resolvers too), gateway
- * handlers, and your guards that run after AuthKit's global one.
+ * Feature flags of the current request's session, decided the way `@RequireFlag` decides them:
+ * the token's claim while it is current; the live configuration when asked (`fresh`, custom
+ * `targets`) or when the claim is stale and cannot be refreshed here (a Bearer token after a
+ * flag change). Reads the session of the request being handled: in handlers, resolvers (field
+ * resolvers too), gateway handlers, and your guards that run after AuthKit's global one.
  *
  * @example
  * ```ts
@@ -41,17 +103,98 @@ export class FlagService {
     private readonly live: LiveFlags,
     private readonly watermark: ClaimsWatermark,
     private readonly drift: FlagDrift,
+    private readonly sources: FlagSources,
   ) {}
 
-  /** True when the flag is on for the current session; false without a session. */
-  isEnabled(slug: string): boolean {
-    return this.getAll().includes(slug);
+  /**
+   * True when the flag is on for the current session; false without one, or when no source
+   * can answer (fail closed: see `evaluate()` for why).
+   *
+   * @example
+   * ```ts
+   * this.flags.isEnabled('beta');
+   * this.flags.isEnabled('payouts', { fresh: true }); // live, as @RequireFlag({ fresh })
+   * this.flags.isEnabled('export', { targets: { workspace: { id: wsId } } });
+   * ```
+   */
+  isEnabled(slug: string, options?: FlagCheckOptions): boolean {
+    if (options === undefined) {
+      // The common call: no answer object, no context built while the claim answers.
+      const situation = this.situation(NO_WISH);
+      if (situation?.source === 'claim') return situation.session.featureFlags.includes(slug);
+    }
+    return this.evaluate(slug, options).value;
   }
 
-  /** Every flag on for the current session (its `feature_flags` claim). */
+  /**
+   * The decision for one flag, with its source, the live rule that decided it and why a source
+   * was unavailable.
+   *
+   * @example
+   * ```ts
+   * const { value, source, rule } = this.flags.evaluate('beta');
+   * // { value: false, source: 'live', rule: 'user-target-off', stale: true, … }
+   * ```
+   */
+  evaluate(slug: string, options: FlagCheckOptions = {}): FlagAnswer {
+    const fallback = options.defaultValue ?? false;
+    const targets = options.targets === undefined ? undefined : usableTargets(options.targets);
+    const situation = this.situation(wishOf(options, targets !== undefined));
+    const someoneElse =
+      options.subject !== undefined &&
+      (situation === undefined || !isSubject(situation.session, options.subject));
+    if (someoneElse) return this.liveFor(slug, options.subject!, targets, fallback);
+    if (!situation)
+      return { slug, value: fallback, source: 'none', reason: 'NO_SESSION', stale: false };
+    const { session, stale, refreshable, source } = situation;
+    const iat = session.claims.iat;
+    if (source === 'claim') {
+      const value = session.featureFlags.includes(slug);
+      return stale
+        ? {
+            slug,
+            value,
+            source,
+            stale,
+            iat,
+            reason: refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS',
+          }
+        : { slug, value, source, stale, iat };
+    }
+    if (source === 'live') {
+      const context: FlagContext = {
+        userId: session.userId,
+        organizationId: session.organizationId,
+        ...(targets ? { targets } : {}),
+      };
+      const { value, rule } = this.live.evaluate(slug, context, fallback);
+      return { slug, value, source, rule, stale, iat };
+    }
+    return { slug, value: fallback, source: 'none', reason: source, stale, iat };
+  }
+
+  /**
+   * Every flag on for the current session: its claim, or the live configuration's flags that
+   * are on for its user and organization when the claim is stale. Empty without a session or
+   * when no source can answer.
+   */
   getAll(): string[] {
-    const resolution = currentResolution();
-    return resolution?.ok ? [...resolution.session.featureFlags] : [];
+    const situation = this.situation(NO_WISH);
+    if (situation?.source === 'claim') return [...situation.session.featureFlags];
+    if (situation?.source !== 'live') return [];
+    const { userId, organizationId } = situation.session;
+    return this.live
+      .slugs()
+      .filter((slug) => this.live.evaluate(slug, { userId, organizationId }).value);
+  }
+
+  /**
+   * Where this request's flag answers come from (without `fresh`): `claim`, `live` (the claim is
+   * stale and cannot be refreshed here), `none` (no session, or no source can answer).
+   */
+  currentSource(): 'claim' | 'live' | 'none' {
+    const source = this.situation(NO_WISH)?.source;
+    return source === 'claim' || source === 'live' ? source : 'none';
   }
 
   /**
@@ -79,25 +222,51 @@ export class FlagService {
   }
 
   /**
-   * The effective evaluation of every flag for a user in an organization: the live answer,
-   * the rule that decided it, and the claim of the current request's token when it is theirs.
+   * Calls `listener` after each recorded flag change (webhook, live configuration poll,
+   * `invalidate()`, a peer instance's), with its time and the sessions it affects. Returns a
+   * function that stops the calls.
+   *
+   * @example
+   * ```ts
+   * const stop = this.flags.onChange((at, scope) => cache.clear());
+   * ```
    */
-  explain(subject: { userId: string; organizationId?: string }): FlagExplanation[] {
-    const resolution = currentResolution();
+  onChange(listener: (at: number, scope: FlagChangeScope) => void): () => void {
+    return this.watermark.onMove(listener);
+  }
+
+  /**
+   * The effective evaluation of every flag for a user in an organization (and custom targets):
+   * the live answer, the rule that decided it, and the claim of the current request's token
+   * when it is theirs.
+   *
+   * @example
+   * ```ts
+   * this.flags.explain({ userId: 'user_1', organizationId: 'org_1' });
+   * // [{ slug: 'beta', claim: true, live: false, rule: 'organization-target-off', drift: true }]
+   * ```
+   */
+  explain(subject: {
+    userId: string;
+    organizationId?: string;
+    targets?: FlagTargets;
+  }): FlagExplanation[] {
+    const resolution = currentEntry()?.resolution;
     const session =
-      resolution?.ok &&
-      resolution.session.userId === subject.userId &&
-      resolution.session.organizationId === subject.organizationId
-        ? resolution.session
-        : undefined;
+      resolution?.ok && isSubject(resolution.session, subject) ? resolution.session : undefined;
     const available = this.live.available;
+    const context: FlagContext = {
+      userId: subject.userId,
+      organizationId: subject.organizationId,
+      ...(subject.targets ? { targets: usableTargets(subject.targets) } : {}),
+    };
     const slugs = new Set([
       ...(available ? this.live.slugs() : []),
       ...(session?.featureFlags ?? []),
     ]);
     return [...slugs].sort().map((slug) => {
       const claim = session ? session.featureFlags.includes(slug) : undefined;
-      const live = available ? this.live.evaluate(slug, subject) : undefined;
+      const live = available ? this.live.evaluate(slug, context) : undefined;
       return {
         slug,
         ...(claim === undefined ? {} : { claim }),
@@ -112,4 +281,42 @@ export class FlagService {
   driftStats(): FlagDriftStats {
     return this.drift.stats();
   }
+
+  private situation(wish: FlagSourceWish): Situation | undefined {
+    const entry = currentEntry();
+    const resolution = entry?.resolution;
+    if (!entry || !resolution?.ok) return undefined;
+    const { session } = resolution;
+    const state = this.sources.stateOf(session, entry, resolution.stale === true);
+    const source = this.sources.choose(wish, state);
+    return { session, stale: state.stale, refreshable: state.refreshable, source };
+  }
+
+  /** Live only: someone else's claim is not at hand. */
+  private liveFor(
+    slug: string,
+    { userId, organizationId }: { userId: string; organizationId?: string },
+    targets: FlagTargets | undefined,
+    fallback: boolean,
+  ): FlagAnswer {
+    if (!this.live.availableSince(this.watermark.value)) {
+      return { slug, value: fallback, source: 'none', reason: 'FLAGS_UNAVAILABLE', stale: false };
+    }
+    const context: FlagContext = { userId, organizationId, ...(targets ? { targets } : {}) };
+    const { value, rule } = this.live.evaluate(slug, context, fallback);
+    return { slug, value, source: 'live', rule, stale: false };
+  }
+}
+
+function wishOf({ fresh }: FlagCheckOptions, hasTargets: boolean): FlagSourceWish {
+  if (fresh)
+    return typeof fresh === 'object' && fresh.onUnavailable === 'claim' ? LIVE_OR_CLAIM : LIVE_WISH;
+  return hasTargets ? LIVE_WISH : NO_WISH;
+}
+
+function isSubject(
+  session: AuthKitSession,
+  subject: { userId: string; organizationId?: string },
+): boolean {
+  return session.userId === subject.userId && session.organizationId === subject.organizationId;
 }

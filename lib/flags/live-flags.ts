@@ -136,12 +136,11 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The live answer and the rule that decided it; `unknown-flag` before live flags start. */
-  evaluate(slug: string, context: FlagContext): FlagEvaluation {
-    return this.evaluator?.(slug, context) ?? evaluateFlag(undefined, context);
-  }
-
-  isEnabled(slug: string, userId: string, organizationId: string | undefined): boolean {
-    return this.evaluate(slug, { userId, organizationId }).value;
+  evaluate(slug: string, context: FlagContext, callerDefault = false): FlagEvaluation {
+    return (
+      this.evaluator?.(slug, context, callerDefault) ??
+      evaluateFlag(undefined, context, callerDefault)
+    );
   }
 
   slugs(): string[] {

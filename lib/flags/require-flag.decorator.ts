@@ -1,6 +1,7 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
 import { FlagGuard } from './flag.guard.js';
+import type { FlagTargetsOf } from './flag-targets.js';
 
 export interface RequireFlagOptions {
   /** 'all' (default): every listed flag must be on; 'any': one is enough. */
@@ -11,6 +12,20 @@ export interface RequireFlagOptions {
    * `FLAGS_UNAVAILABLE`) unless `{ onUnavailable: 'claim' }`.
    */
   fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  /**
+   * The request's custom targets (workspace, account, tenant …), read per request. WorkOS never
+   * writes custom targets into the claim, so a requirement that names them is decided live, as
+   * with `fresh: true` (503 `FLAGS_UNAVAILABLE` while the live configuration cannot answer,
+   * unless `fresh: { onUnavailable: 'claim' }`, where the claim answers without them).
+   *
+   * @example
+   * ```ts
+   * @RequireFlag('workspace-export', {
+   *   targets: (_session, req) => ({ workspace: { id: (req as Request).params.workspaceId } }),
+   * })
+   * ```
+   */
+  targets?: FlagTargetsOf;
   /** Seconds: a cookie session whose token is older is refreshed (organization kept) first. */
   maxClaimAge?: number;
   /**
@@ -25,6 +40,14 @@ export interface RequireFlagOptions {
  * claim, or by the live configuration with `fresh` (and for a stale Bearer token). 401 without
  * a session, 403 with the flag off. Brings its own guard; on a controller and a method both
  * must hold.
+ *
+ * @example
+ * ```ts
+ * @RequireFlag('new-billing')                       // the token's claim
+ * @RequireFlag(['a', 'b'], { mode: 'any' })         // one of them
+ * @RequireFlag('payouts', { fresh: true })          // re-checked live: sensitive
+ * @RequireFlag('beta', { maxClaimAge: 60 })         // claims at most a minute old
+ * ```
  */
 export function RequireFlag(
   flags: string | readonly string[],
@@ -34,7 +57,14 @@ export function RequireFlag(
   if (list.length === 0 || list.some((flag) => typeof flag !== 'string' || flag.length === 0)) {
     throw new Error('@RequireFlag() needs one or more non-empty flag slugs.');
   }
-  const { maxClaimAge, fresh, deniedStatus } = options;
+  const { maxClaimAge, deniedStatus, targets } = options;
+  if (targets !== undefined && typeof targets !== 'function') {
+    throw new Error(
+      '@RequireFlag() targets must be a function (session, request, context) => targets.',
+    );
+  }
+  // Custom targets exist only in the live configuration.
+  const fresh = options.fresh || (targets ? true : undefined);
   if (deniedStatus !== undefined && deniedStatus !== 403 && deniedStatus !== 404) {
     throw new Error('@RequireFlag() deniedStatus must be 403 or 404.');
   }
@@ -49,6 +79,7 @@ export function RequireFlag(
         ? { fresh: { onUnavailable: fresh === true ? 'deny' : (fresh.onUnavailable ?? 'deny') } }
         : {}),
       ...(maxClaimAge !== undefined ? { maxClaimAge } : {}),
+      ...(targets ? { targets } : {}),
       ...(deniedStatus !== undefined ? { deniedStatus } : {}),
     }),
     UseGuards(FlagGuard),

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { ClaimsWatermark } from '../session/claims-watermark.js';
+import type { SessionEntry } from '../session/request-context.js';
+import { SessionResolver } from '../session/session.resolver.js';
+import type { AuthKitSession } from '../session/session.types.js';
+import { LiveFlags } from './live-flags.js';
+
+/** Why neither the claim nor the live configuration can answer. */
+export type FlagSourceUnavailable = 'FLAGS_UNAVAILABLE' | 'STALE_CLAIMS' | 'REFRESH_UNAVAILABLE';
+
+/** Where one decision's answer comes from, or why no source can give one. */
+export type FlagSourceChoice = 'claim' | 'live' | FlagSourceUnavailable;
+
+/** What a decision asks for: the live configuration, and what to do when it cannot answer. */
+export interface FlagSourceWish {
+  fresh?: { onUnavailable: 'deny' | 'claim' };
+}
+
+/** The state of one request's session, worked out once for all its decisions. */
+export interface FlagSourceState {
+  /** The claim cannot be trusted: it predates a change or `maxClaimAge` and was not refreshed. */
+  stale: boolean;
+  /** Live answers are polled after the last known change, recently enough. */
+  live: boolean;
+  /** A cookie session over HTTP, which the resolver refreshes when it can. */
+  refreshable: boolean;
+}
+
+/**
+ * The one rule that says where a flag decision comes from, for `@RequireFlag` guards and
+ * `FlagService` alike, so both answer the same for the same request: the token's claim while
+ * it is current; the live configuration for `fresh` decisions and for claims that are stale
+ * and cannot be refreshed here (Bearer tokens, WebSocket connections, failed refreshes).
+ */
+@Injectable()
+export class FlagSources {
+  constructor(
+    private readonly resolver: SessionResolver,
+    private readonly live: LiveFlags,
+    private readonly watermark: ClaimsWatermark,
+  ) {}
+
+  /** The state of `session` as the current request holds it. */
+  stateOf(
+    session: AuthKitSession,
+    entry: SessionEntry,
+    refreshFailed: boolean,
+    maxClaimAge?: number,
+  ): FlagSourceState {
+    // The resolver refreshed a stale cookie session over HTTP if it could; a Bearer token or a
+    // WebSocket connection cannot be refreshed.
+    const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
+    const stale =
+      refreshFailed ||
+      (!refreshable &&
+        this.resolver.freshAt(session) < this.resolver.staleBefore(session, maxClaimAge));
+    return { stale, live: this.live.availableSince(this.watermark.value), refreshable };
+  }
+
+  /** Claim, live, or why neither can answer. */
+  choose(
+    { fresh }: FlagSourceWish,
+    { stale, live, refreshable }: FlagSourceState,
+  ): FlagSourceChoice {
+    if (!fresh && !stale) return 'claim';
+    if (live) return 'live';
+    if (fresh?.onUnavailable === 'claim') return 'claim';
+    if (fresh) return 'FLAGS_UNAVAILABLE';
+    return refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS';
+  }
+}
