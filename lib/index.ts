@@ -18,7 +18,13 @@ export type { AuthKitCarrier, AuthKitTransport, HttpRequestLike } from './contex
 export { withUpgradeRequests } from './context/upgrade-requests.js';
 export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
 export { FlagGuard } from './flags/flag.guard.js';
-export { FlagService, type FlagExplanation } from './flags/flag.service.js';
+export {
+  FlagService,
+  type FlagAnswer,
+  type FlagCheckOptions,
+  type FlagExplanation,
+} from './flags/flag.service.js';
+export type { FlagTargets, FlagTargetsOf } from './flags/flag-targets.js';
 export type { FlagDecision, FlagAuditSink } from './flags/flag-audit.js';
 export type { FlagDriftStats } from './flags/flag-drift.js';
 export type { LiveRule } from './flags/live-flags.js';

@@ -272,7 +272,13 @@ export class FlagService {
         ...(claim === undefined ? {} : { claim }),
         ...(live === undefined ? {} : { live: live.value }),
         rule: live?.rule ?? 'unavailable',
-        drift: claim !== undefined && live !== undefined && claim !== live.value,
+        // The claim never holds custom targets: a difference they make is not drift.
+        drift:
+          claim !== undefined &&
+          live !== undefined &&
+          claim !== live.value &&
+          live.rule !== 'custom-target-on' &&
+          live.rule !== 'custom-target-off',
       };
     });
   }

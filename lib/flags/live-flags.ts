@@ -103,7 +103,15 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     );
     client.on('change', (change: RuntimeFlagChange) => {
       this.lastError = undefined;
-      this.watermark.move('runtime', { detail: change.key, scope: scopeOfRuntimeChange(change) });
+      // Dated at the poll that saw it (the SDK records the poll before emitting changes): dated
+      // at "now", a few ms later, the change would postdate the very configuration that shows
+      // it, and live answers would count as unavailable until the next poll.
+      const at = client.getStats().lastSuccessfulPollAt?.getTime();
+      this.watermark.move('runtime', {
+        detail: change.key,
+        scope: scopeOfRuntimeChange(change),
+        ...(at === undefined ? {} : { at }),
+      });
     });
     try {
       await client.waitUntilReady({ timeoutMs: Math.min(this.config.requestTimeoutMs, 3000) });

@@ -2,8 +2,8 @@ import { evaluateFlag, type LiveFlagEntry } from '../flags/flag-evaluation.js';
 
 /**
  * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
- * an environment toggle, an organization rule (None / Some / All), and users and
- * organizations targeted on or off.
+ * an environment toggle, an organization rule (None / Some / All), users and organizations
+ * targeted on or off, and custom targets (evaluated live only: never in a token's claim).
  */
 export type OrgRule = 'none' | 'some' | 'all';
 
@@ -20,6 +20,8 @@ export interface EmulatorFlag {
   users?: string[];
   /** Users targeted off: they do not get the flag whatever the organization rule. */
   usersOff?: string[];
+  /** Targets of your own resource types (`{ type: 'workspace', id, enabled }`), on or off. */
+  customTargets?: Array<{ type: string; id: string; enabled: boolean }>;
   description?: string;
 }
 
@@ -51,6 +53,15 @@ export function toRuntimeFlag(flag: EmulatorFlag): RuntimeFlag {
         flag.orgRule === 'some' ? (flag.organizations ?? []) : [],
         flag.organizationsOff,
       ),
+      ...(flag.customTargets?.length
+        ? {
+            custom_targets: flag.customTargets.map(({ type, id, enabled }) => ({
+              type,
+              id,
+              enabled,
+            })),
+          }
+        : {}),
     },
   };
 }
