@@ -29,6 +29,7 @@ import { FlagService } from './flags/flag.service.js';
 import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
+import { AuthKitMetrics } from './metrics/authkit-metrics.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
@@ -66,6 +67,7 @@ import { SessionService } from './session/session.service.js';
       useFactory: (options: AuthKitModuleOptions, config: AuthKitConfig) =>
         options.workos ?? workosClient(options, config, config.refreshTimeoutMs),
     },
+    AuthKitMetrics,
     AccessTokenVerifier,
     SessionCookie,
     SessionRefresher,
@@ -99,6 +101,7 @@ import { SessionService } from './session/session.service.js';
     LiveFlags,
     FlagDrift,
     FlagAudit,
+    AuthKitMetrics,
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {

@@ -4,6 +4,7 @@ import type { FlagAuditSink } from './flags/flag-audit.js';
 import { MemoryStore } from './store/memory.store.js';
 import type { Store } from './store/store.js';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
+import type { MeterProviderLike } from './metrics/meter-provider.js';
 import { cookiePasswords, type CookiePasswordInput, type CookiePasswords } from './session/iron.js';
 import { DEFAULT_SESSION_CACHE_SIZE } from './session/verified-session.cache.js';
 
@@ -141,6 +142,19 @@ export interface AuthKitModuleOptions {
   flagDeniedStatus?: 403 | 404;
   /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
   signOutReturnTo?: string;
+  /**
+   * OpenTelemetry metrics through `@opentelemetry/api` (an optional peer): flag decisions,
+   * drift, refreshes by cause and result, store fallbacks, the live configuration's age.
+   * `true` (default; nothing when the package is not installed): the global MeterProvider, read
+   * at init, so register yours before creating the Nest app (until then it is a no-op);
+   * `{ meterProvider }`: that provider instead (tests, apps with several); `false`: none.
+   * @example
+   * ```ts
+   * AuthKitModule.forRoot({ metrics: { meterProvider: new MeterProvider({ readers: [exporter] }) } });
+   * ```
+   * @default true
+   */
+  metrics?: boolean | { meterProvider?: MeterProviderLike };
 }
 
 export interface AuthKitCookieConfig {
@@ -181,6 +195,8 @@ export interface AuthKitConfig {
   store: Store;
   largeSessions: 'store' | 'refuse';
   flagDeniedStatus: 403 | 404;
+  /** `false`: no metrics; else the provider to use, or the global one when none is given. */
+  metrics: false | { meterProvider?: MeterProviderLike };
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -267,6 +283,13 @@ export function resolveAuthKitConfig(
       "largeSessions must be 'store' (keep sessions over 4 KiB in the store) or 'refuse'.",
     );
   }
+  const metrics = metricsConfig(options.metrics);
+  if (metrics === undefined) {
+    problems.push(
+      'metrics must be true (the default: the global MeterProvider), false, or ' +
+        '{ meterProvider } with an OpenTelemetry MeterProvider (it has getMeter()).',
+    );
+  }
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const cookieSecure =
     options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
@@ -275,7 +298,7 @@ export function resolveAuthKitConfig(
       'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
     );
   }
-  if (problems.length > 0 || !clientId || !apiKey || !passwords.ok) {
+  if (problems.length > 0 || !clientId || !apiKey || !passwords.ok || metrics === undefined) {
     throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
   }
 
@@ -318,7 +341,24 @@ export function resolveAuthKitConfig(
     store,
     largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
     flagDeniedStatus: options.flagDeniedStatus ?? 403,
+    metrics,
   };
+}
+
+/** The `metrics` option checked; undefined when it is malformed. */
+function metricsConfig(option: unknown): AuthKitConfig['metrics'] | undefined {
+  if (option === undefined || option === true) return {};
+  if (option === false) return false;
+  if (typeof option !== 'object' || option === null) return undefined;
+  const { meterProvider } = option as { meterProvider?: unknown };
+  if (meterProvider === undefined) return {};
+  const getMeter: unknown =
+    typeof meterProvider === 'object' && meterProvider !== null
+      ? (meterProvider as { getMeter?: unknown }).getMeter
+      : undefined;
+  return typeof getMeter === 'function'
+    ? { meterProvider: meterProvider as MeterProviderLike }
+    : undefined;
 }
 
 /** Who evaluates live flags: see `liveFlags.evaluator`. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 
 const MAX_REMEMBERED = 10_000;
 
@@ -19,6 +20,8 @@ export class FlagDrift {
   private total = 0;
   private readonly byFlag = new Map<string, number>();
 
+  constructor(private readonly metrics: AuthKitMetrics) {}
+
   observe(
     slug: string,
     claim: boolean,
@@ -32,6 +35,7 @@ export class FlagDrift {
     this.seen.add(key);
     this.total++;
     this.byFlag.set(slug, (this.byFlag.get(slug) ?? 0) + 1);
+    this.metrics.flagDrift(slug);
     this.logger.warn({
       event: 'flag_drift',
       flag: slug,

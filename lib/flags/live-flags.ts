@@ -18,6 +18,7 @@ import {
 import { scopeOfRuntimeChange, type RuntimeFlagChange } from './flag-change-scope.js';
 import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 
 type RuntimeClient = ReturnType<WorkOS['featureFlags']['createRuntimeClient']>;
 
@@ -79,7 +80,10 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-  ) {}
+    metrics: AuthKitMetrics,
+  ) {
+    metrics.liveConfigAge(() => this.client?.getStats().lastSuccessfulPollAt?.getTime());
+  }
 
   async onModuleInit(): Promise<void> {
     const settings =

@@ -8,6 +8,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { storeKeys } from '../store/store.js';
 import {
   describeScope,
@@ -66,7 +67,10 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private unsubscribe?: () => void;
   private warnedFuture = false;
 
-  constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {
+  constructor(
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    private readonly metrics: AuthKitMetrics,
+  ) {
     this.log = new FlagChangeLog({
       retentionMs: Math.max(MIN_RETENTION_MS, (config.maxClaimAge ?? 0) * 1000),
       maxEntries: MAX_ENTRIES,
@@ -119,6 +123,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     if (!store.shared) return;
     const message: Broadcast = { at, source, detail, scope, from: this.id };
     store.publish(storeKeys.watermarkChannel(store), JSON.stringify(message)).catch(() => {
+      this.metrics.storeFallback('broadcast');
       this.logger.warn('flag change not broadcast: store unavailable');
     });
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { storeKeys, type Store } from '../store/store.js';
 import { ExpiringMap } from './expiring-map.js';
 
@@ -54,6 +55,7 @@ export class RefreshCoordination {
     private readonly reuseWindowMs: number,
     private readonly failureMemoryMs: number,
     private readonly doubtWindowMs: number,
+    private readonly metrics: Pick<AuthKitMetrics, 'storeFallback'>,
   ) {
     this.heldElsewhere = new ExpiringMap(lockTtlMs);
   }
@@ -93,10 +95,14 @@ export class RefreshCoordination {
         this.down(error);
         uncertain = true;
         if (step === 'lock') setMayHaveLanded = true;
-        if (!sawOther) return { kind: 'alone' };
+        if (!sawOther) {
+          this.metrics.storeFallback('refresh_lock');
+          return { kind: 'alone' };
+        }
         troubleSince ??= Date.now();
         if (Date.now() - troubleSince > STORE_GRACE_MS) {
           this.heldElsewhere.set(tokenHash, true);
+          this.metrics.storeFallback('refresh_lock');
           return {
             kind: 'unreachable',
             detail: 'store unreachable while another instance refreshes',
@@ -129,6 +135,7 @@ export class RefreshCoordination {
         await store.delete(storeKeys.refreshLock(store, tokenHash));
       }
     } catch (error) {
+      this.metrics.storeFallback('refresh_result');
       this.down(error);
     }
   }

@@ -3,6 +3,7 @@ import type { AuthenticationResponse, WorkOS } from '@workos-inc/node';
 import { createHash } from 'node:crypto';
 import { AUTHKIT_CONFIG, WORKOS_GRANT_CLIENT } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { AuthKitMetrics, type RefreshCause } from '../metrics/authkit-metrics.js';
 import { checkClaims, type TokenCheck } from './access-token.verifier.js';
 import { ExpiringMap } from './expiring-map.js';
 import { seal, unseal } from './iron.js';
@@ -73,6 +74,7 @@ export class SessionRefresher {
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     @Inject(WORKOS_GRANT_CLIENT) private readonly workos: WorkOS,
+    private readonly metrics: AuthKitMetrics,
   ) {
     if (config.store.shared) {
       this.coordination = new RefreshCoordination(
@@ -81,6 +83,7 @@ export class SessionRefresher {
         REUSE_WINDOW_MS,
         FAILURE_MEMORY_MS,
         DOUBT_WINDOW_MS,
+        metrics,
       );
     }
   }
@@ -88,12 +91,14 @@ export class SessionRefresher {
   /**
    * Refreshes `previous` (in `organizationId`). `notBefore` (Unix ms): a result whose exchange
    * started earlier may carry flags from before a change, so it is refreshed once more from
-   * its own (new) refresh token instead of being shared.
+   * its own (new) refresh token instead of being shared. `cause`: why, for the metrics (a
+   * request that joins a refresh under way is not counted again).
    */
   refresh(
     previous: SealedSessionData,
     organizationId: string | undefined,
     notBefore = 0,
+    cause: RefreshCause = 'explicit',
   ): Promise<RefreshOutcome> {
     const key = createHash('sha256').update(previous.refreshToken).digest('base64url');
     const now = Date.now();
@@ -101,7 +106,7 @@ export class SessionRefresher {
     if (recent) {
       if (!recent.outcome.ok || recent.startedAt >= notBefore)
         return Promise.resolve(recent.outcome);
-      return this.refresh(recent.outcome.data, organizationId, notBefore);
+      return this.refresh(recent.outcome.data, organizationId, notBefore, cause);
     }
     const failed = this.failures.get(key, now);
     if (failed) return Promise.resolve(failed);
@@ -111,7 +116,7 @@ export class SessionRefresher {
       if (pending.startedAt >= notBefore) return pending.outcome;
       // Under way since before the change: wait for it (its token is spent), then go on.
       return pending.outcome.then((outcome) =>
-        outcome.ok ? this.refresh(outcome.data, organizationId, notBefore) : outcome,
+        outcome.ok ? this.refresh(outcome.data, organizationId, notBefore, cause) : outcome,
       );
     }
     const startedAt = now;
@@ -126,6 +131,7 @@ export class SessionRefresher {
         } else {
           this.failures.set(key, result);
         }
+        this.metrics.refresh(cause, result);
         return result;
       },
       (error: unknown): RefreshOutcome => {
@@ -134,6 +140,7 @@ export class SessionRefresher {
         this.logger.error(
           `refresh failed unexpectedly: ${error instanceof Error ? error.message.slice(0, 120) : 'error'}`,
         );
+        this.metrics.refresh(cause, { ok: false, terminal: false });
         return { ok: false, terminal: false, detail: 'unexpected refresh error' };
       },
     );

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTHKIT_CONFIG, MAX_BEARER_BYTES, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import type { RefreshCause } from '../metrics/authkit-metrics.js';
 import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
 import { ClaimsWatermark } from './claims-watermark.js';
@@ -178,18 +179,20 @@ export class SessionResolver {
 
   /**
    * Refreshes a cookie session (in `organizationId`, else in the token's own organization),
-   * writes the new cookie, and makes it this request's session.
+   * writes the new cookie, and makes it this request's session. `cause`: why, for the metrics
+   * (`explicit` when the app asks: SessionService, the switch-organization route).
    */
   async refreshCookie(
     carrier: AuthKitCarrier,
     opened: Opened,
     organizationId: string | undefined = opened.claims.org_id ?? opened.data.organizationId,
     notBefore = 0,
+    cause: RefreshCause = 'explicit',
   ): Promise<SessionResolution> {
-    let outcome = await this.refresher.refresh(opened.data, organizationId, notBefore);
+    let outcome = await this.refresher.refresh(opened.data, organizationId, notBefore, cause);
     if (outcome.ok && organizationId !== undefined && outcome.claims.org_id !== organizationId) {
       // Joined a refresh already under way for another organization: go on from its result.
-      outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore);
+      outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore, cause);
     }
     const resolution = await this.applyRefresh(carrier, outcome, opened.reference);
     this.override(carrier, resolution);
@@ -297,6 +300,7 @@ export class SessionResolver {
           { data, claims: check.claims, reference },
           undefined,
           notBefore,
+          'expiry',
         );
       }
       default:
@@ -358,13 +362,27 @@ export class SessionResolver {
         reference: reopened.reference,
       };
     }
-    const fresh = await this.refreshCookie(carrier, opened, undefined, notBefore);
+    const cause = this.refreshCause(current.session);
+    const fresh = await this.refreshCookie(carrier, opened, undefined, notBefore, cause);
     if (fresh.ok || fresh.failure.status !== 503) return fresh;
     // Past exp meanwhile: never handed to a handler.
     if (current.session.claims.exp <= Date.now() / 1000) return fresh;
     // refreshCookie made the failure this request's resolution: what is served replaces it.
     this.override(carrier, kept);
     return kept;
+  }
+
+  /**
+   * Why a still-valid cookie session is refreshed. Due first: it would have been refreshed
+   * anyway, so only the refreshes a flag change or `maxClaimAge` added are counted as theirs.
+   */
+  private refreshCause(session: AuthKitSession): RefreshCause {
+    if (refreshDueAt(session.claims, this.config.refreshBufferSeconds) <= Date.now() / 1000) {
+      return 'expiry';
+    }
+    // Not due, so stale: by a change affecting it if one came after its claims, else by age.
+    const freshAt = this.freshAt(session);
+    return this.watermark.latestFor(session, freshAt) > freshAt ? 'flag_change' : 'max_age';
   }
 
   private async open(raw: string): Promise<OpenedCookie> {

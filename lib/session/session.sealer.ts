@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AUTHKIT_CONFIG, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { storeKeys } from '../store/store.js';
 import { seal, unseal } from './iron.js';
 import { fitsInCookie } from './session.cookie.js';
@@ -50,7 +51,10 @@ export class SessionSealer implements OnModuleInit {
    */
   private readonly written = new WeakMap<SealedSessionData, Promise<CookieValue>>();
 
-  constructor(@Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig) {}
+  constructor(
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    private readonly metrics: AuthKitMetrics,
+  ) {}
 
   onModuleInit(): void {
     if (this.config.largeSessions === 'store' && !this.config.store.shared) {
@@ -98,6 +102,7 @@ export class SessionSealer implements OnModuleInit {
     try {
       sealed = await store.get(storeKeys.session(store, id));
     } catch (error) {
+      this.metrics.storeFallback('read');
       this.logger.warn(`session store unreachable on read: ${describe(error)}`);
       return {
         ok: false,
@@ -133,6 +138,7 @@ export class SessionSealer implements OnModuleInit {
     if (id === undefined) return;
     const store = this.config.store;
     await store.delete(storeKeys.session(store, id)).catch((error: unknown) => {
+      this.metrics.storeFallback('delete');
       this.logger.warn(`session store unreachable on sign-out: ${describe(error)}`);
     });
   }
@@ -158,6 +164,7 @@ export class SessionSealer implements OnModuleInit {
     try {
       await store.set(storeKeys.session(store, id), sealed, this.config.cookie.maxAge * 1000);
     } catch (error) {
+      this.metrics.storeFallback('write');
       this.logger.warn(`session store unreachable on write: ${describe(error)}`);
       return {
         ok: false,
@@ -178,7 +185,10 @@ export class SessionSealer implements OnModuleInit {
     const store = this.config.store;
     return store
       .set(storeKeys.session(store, previous.id), previous.sealed, REPLACED_ENTRY_TTL_MS)
-      .catch((error: unknown) => this.logger.warn(`session store: ${describe(error)}`));
+      .catch((error: unknown) => {
+        this.metrics.storeFallback('write');
+        this.logger.warn(`session store: ${describe(error)}`);
+      });
   }
 }
 
