@@ -42,5 +42,6 @@ export type {
   AuthKitSession,
   SessionResolution,
 } from './session/session.types.js';
+export type { MeterProviderLike } from './metrics/meter-provider.js';
 export { MemoryStore } from './store/memory.store.js';
 export type { Store } from './store/store.js';

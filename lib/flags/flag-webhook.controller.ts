@@ -19,6 +19,7 @@ import { SKIP_SESSION } from '../session/skip-session.decorator.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { RawBodyOption } from './raw-body-option.js';
 import { scopeOfFlagEvent, type FlagEventPayload } from './flag-change-scope.js';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { SeenWebhookEvents } from './seen-webhook-events.js';
 import { isJsonContentType, unsupportedMediaType } from './webhook-content-type.middleware.js';
 
@@ -77,6 +78,7 @@ export function createFlagWebhookController(path: string): Type<unknown> {
       @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
       private readonly watermark: ClaimsWatermark,
       adapterHost: HttpAdapterHost,
+      metrics: AuthKitMetrics,
     ) {
       if (!config.webhookSecret) {
         throw new Error(
@@ -87,7 +89,7 @@ export function createFlagWebhookController(path: string): Type<unknown> {
       this.secret = config.webhookSecret;
       this.toleranceMs = config.clockToleranceSeconds * 1000;
       this.rawBodyOption = new RawBodyOption(adapterHost);
-      this.seen = new SeenWebhookEvents(config.store, this.logger);
+      this.seen = new SeenWebhookEvents(config.store, this.logger, metrics);
     }
 
     /** Without the raw body no signature can be verified: say so now, not on the first event. */

@@ -8,6 +8,7 @@ import { AuthKitGuardBase } from '../session/authkit-guard.base.js';
 import type { SessionEntry } from '../session/request-context.js';
 import { SessionResolver } from '../session/session.resolver.js';
 import type { AuthKitSession } from '../session/session.types.js';
+import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { FlagAudit } from './flag-audit.service.js';
 import { FlagDrift } from './flag-drift.js';
 import { FLAG_REQUIREMENT, type FlagRequirement } from './flag-requirement.metadata.js';
@@ -49,6 +50,7 @@ export class FlagGuard extends AuthKitGuardBase {
     private readonly audit: FlagAudit,
     private readonly sources: FlagSources,
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
+    private readonly metrics: AuthKitMetrics,
   ) {
     super(resolver, adapterHost);
   }
@@ -175,6 +177,7 @@ export class FlagGuard extends AuthKitGuardBase {
       if (!(source === 'live' ? live : claim)) missing.push(flag);
     }
     const allowed = mode === 'any' ? missing.length < flags.length : missing.length === 0;
+    this.metrics.flagDecision(source, allowed);
     // Why the decision went this way, never the token itself (built only when it goes somewhere).
     if (this.audit.enabled)
       this.recordDecision(context, flags, mode, source, missing, allowed, session, subject);

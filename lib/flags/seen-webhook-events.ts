@@ -1,3 +1,4 @@
+import type { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import type { Logger } from '@nestjs/common';
 import { storeKeys, type Store } from '../store/store.js';
 
@@ -22,6 +23,7 @@ export class SeenWebhookEvents {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly metrics: Pick<AuthKitMetrics, 'storeFallback'>,
   ) {}
 
   /** True the first time `eventId` is seen (by any instance sharing the store). */
@@ -33,6 +35,7 @@ export class SeenWebhookEvents {
       this.storeDown = false;
       return first;
     } catch {
+      this.metrics.storeFallback('webhook_event');
       if (!this.storeDown) {
         this.storeDown = true;
         this.logger.warn(
