@@ -40,8 +40,10 @@ export type {
   AuthKitFailure,
   AuthKitFailureReason,
   AuthKitSession,
+  ReplacedSession,
   SessionResolution,
 } from './session/session.types.js';
+export type { RefreshCause } from './metrics/authkit-metrics.js';
 export type { MeterProviderLike } from './metrics/meter-provider.js';
 export { MemoryStore } from './store/memory.store.js';
 export type { Store } from './store/store.js';

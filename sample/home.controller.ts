@@ -3,9 +3,11 @@ import type { WorkOS } from '@workos-inc/node';
 import {
   CurrentSession,
   FlagService,
+  SessionService,
   WORKOS_CLIENT,
   type AuthKitSession,
   type FlagExplanation,
+  type ReplacedSession,
 } from 'nestjs-authkit';
 import { DEMO, type Demo } from './demo.js';
 import { GATED_PAGES } from './gated-pages.controller.js';
@@ -40,6 +42,7 @@ export class HomeController {
   constructor(
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
     private readonly flagService: FlagService,
+    private readonly sessions: SessionService,
     @Optional() @Inject(DEMO) private readonly demo?: Demo,
   ) {}
 
@@ -53,7 +56,9 @@ export class HomeController {
       userId: session.userId,
       organizationId: session.organizationId,
     });
-    return page('Home', this.signedIn(session, memberships, explained));
+    // The token this request arrived with, when the session was refreshed on the way in.
+    const replaced = this.sessions.refreshedFrom();
+    return page('Home', this.signedIn(session, memberships, explained, replaced));
   }
 
   private signedOut(): string {
@@ -67,6 +72,7 @@ ${this.demoBox()}`;
     session: AuthKitSession,
     memberships: Membership[] | undefined,
     explained: FlagExplanation[],
+    replaced: ReplacedSession | undefined,
   ): string {
     const user = session.user;
     const name = user?.firstName ?? user?.email ?? session.userId;
@@ -83,13 +89,31 @@ ${this.demoBox()}`;
     }).join('\n');
     const yesNo = (value: boolean | undefined) =>
       value === undefined ? '<span class="muted">?</span>' : value ? 'on' : 'off';
+    const arrivedWith = replaced?.claims.feature_flags ?? session.featureFlags;
     const evaluation = explained
-      .map(
-        (e) =>
-          `<tr data-testid="explain-${esc(e.slug)}"><td><code>${esc(e.slug)}</code></td><td>${yesNo(e.claim)}</td>` +
-          `<td>${yesNo(e.live)}</td><td>${esc(e.rule)}</td><td>${e.drift ? '<b>drift</b>' : ''}</td></tr>`,
-      )
+      .map((e) => {
+        const arrived = arrivedWith.includes(e.slug);
+        const note = e.drift
+          ? '<b>drift</b>: your next request refreshes the token'
+          : replaced && arrived !== e.claim
+            ? `<b>refreshed</b>: ${arrived ? 'on → off' : 'off → on'}`
+            : '';
+        return (
+          `<tr data-testid="explain-${esc(e.slug)}"><td><code>${esc(e.slug)}</code></td><td>${yesNo(arrived)}</td>` +
+          `<td>${yesNo(e.claim)}</td><td>${yesNo(e.live)}</td><td>${esc(e.rule)}</td><td>${note}</td></tr>`
+        );
+      })
       .join('\n');
+    const why = {
+      expiry: 'its token had expired',
+      flag_change: 'a flag change affected it',
+      max_age: 'its token was older than maxClaimAge',
+      explicit: 'you asked',
+    };
+    const refreshedLine = replaced
+      ? `<p data-testid="refreshed">This request refreshed your session because ${why[replaced.cause]}
+(token issued ${time(replaced.claims.iat)} → ${time(session.claims.iat)} UTC).</p>`
+      : '';
     const options = (memberships ?? [])
       .map(
         (m) =>
@@ -107,10 +131,14 @@ your next request refreshes it in the same organization, and the flags are evalu
 </div>
 
 <h2>Token vs live (<code>FlagService.explain</code>)</h2>
-<table><tr><th>Flag</th><th>Your token</th><th>Live</th><th>Decided by</th><th></th></tr>
+${refreshedLine}
+<table><tr><th>Flag</th><th>Token you arrived with</th><th>Token now</th><th>Live</th><th>Decided by</th><th></th></tr>
 ${evaluation}
 </table>
-<p class="muted">"drift": the dashboard changed since your token was issued; the next request refreshes it.</p>
+<p class="muted">A flag change reaches this page within one poll of the live configuration (or at
+once, by webhook): the request after it arrives with the old token and is refreshed on the way
+in, so the first two columns differ once. "drift": the live answer differs from the token now
+(changed since it was issued, not yet seen by this instance).</p>
 
 <h2>Pages gated by <code>@RequireFlag</code></h2>
 <table><tr><th>Page</th><th>Needs</th><th>Your token says</th></tr>

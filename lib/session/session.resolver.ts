@@ -194,7 +194,10 @@ export class SessionResolver {
       // Joined a refresh already under way for another organization: go on from its result.
       outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore, cause);
     }
-    const resolution = await this.applyRefresh(carrier, outcome, opened.reference);
+    const applied = await this.applyRefresh(carrier, outcome, opened.reference);
+    const resolution: SessionResolution = applied.ok
+      ? { ...applied, replaced: { claims: opened.claims, cause } }
+      : applied;
     this.override(carrier, resolution);
     return resolution;
   }

@@ -14,7 +14,12 @@ import { currentEntry, currentResolution, enterRequest } from './request-context
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
 import { rejectedToken, SessionResolver } from './session.resolver.js';
-import type { AuthKitFailureReason, AuthKitSession, SessionResolution } from './session.types.js';
+import type {
+  AuthKitFailureReason,
+  AuthKitSession,
+  ReplacedSession,
+  SessionResolution,
+} from './session.types.js';
 
 /**
  * Session operations for code that needs more than the guards and decorators give.
@@ -49,6 +54,21 @@ export class SessionService {
   current(): AuthKitSession | undefined {
     const resolution = currentResolution();
     return resolution?.ok ? resolution.session : undefined;
+  }
+
+  /**
+   * The session the current request arrived with, when it was refreshed on the way in (an
+   * expired token, a flag change affecting it, `maxClaimAge`, or `refresh()`), and why.
+   *
+   * @example
+   * ```ts
+   * const replaced = this.sessions.refreshedFrom();
+   * // { cause: 'flag_change', claims: { feature_flags: [], iat: 1764… , … } }
+   * ```
+   */
+  refreshedFrom(): ReplacedSession | undefined {
+    const resolution = currentResolution();
+    return resolution?.ok ? resolution.replaced : undefined;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { User } from '@workos-inc/node';
 import type { AuthKitFailureReason } from '../context/authkit-reason.js';
+import type { RefreshCause } from '../metrics/authkit-metrics.js';
 
 /** Claims of a WorkOS AuthKit access token that this package reads. */
 export interface AccessTokenClaims {
@@ -40,6 +41,21 @@ export interface AuthKitSession {
 
 export type { AuthKitFailureReason };
 
+/**
+ * The session a request arrived with, when it was refreshed on the way in: its token's claims,
+ * and why (`expiry`, `flag_change`, `max_age`, `explicit`).
+ *
+ * @example
+ * ```ts
+ * const replaced = sessions.refreshedFrom();
+ * if (replaced?.cause === 'flag_change') log(replaced.claims.feature_flags);
+ * ```
+ */
+export interface ReplacedSession {
+  claims: AccessTokenClaims;
+  cause: RefreshCause;
+}
+
 export interface AuthKitFailure {
   reason: AuthKitFailureReason;
   /**
@@ -59,6 +75,8 @@ export type SessionResolution =
       refreshed: boolean;
       /** The claims predate a flag change or `maxClaimAge` and could not be refreshed. */
       stale?: boolean;
+      /** Set when this request refreshed the session: what it arrived with, and why. */
+      replaced?: ReplacedSession;
     }
   | { ok: false; failure: AuthKitFailure };
 

@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { startSample, type RunningSample } from '../../sample/bootstrap.js';
+import { FlagService } from '../../lib/index.js';
 import { ACME, GLOBEX } from '../../sample/demo-seed.js';
 
 const ALICE = 'user_01ALICE';
@@ -46,7 +47,7 @@ describe('sample app in demo mode', () => {
     expect(res.text).toContain(`value="${GLOBEX}"`); // the organization switcher lists both
     // Token beside live evaluation: Acme has beta through an organization target.
     expect(res.text).toContain(
-      '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>organization-target-on</td><td></td></tr>',
+      '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>on</td><td>organization-target-on</td><td></td></tr>',
     );
   });
 
@@ -169,4 +170,40 @@ describe('sample app in demo mode', () => {
       expect(await gone).toBe('io server disconnect');
     });
   });
+
+  // Last: the flag change makes every session of this app, issued in the same second, stale.
+  it('token vs live: after a flag change the page shows the token the request arrived with, and why it was refreshed', async () => {
+    const emulator = sample.demo!.emulator;
+    const cookie = await cookieFor(GLOBEX);
+    const flags = sample.app.get(FlagService);
+    const changed = new Promise<void>((resolve) => {
+      const stop = flags.onChange(() => {
+        stop();
+        resolve();
+      });
+    });
+    const before = emulator.flags().find((f) => f.slug === 'beta')!;
+    emulator.setFlag('beta', { orgRule: 'all' }); // widened from "Some: Acme" to "All"
+    try {
+      await changed; // the live configuration's next poll
+      const res = await request(server()).get('/').set('Cookie', cookie);
+      expect(res.text).toContain(
+        '<tr data-testid="explain-beta"><td><code>beta</code></td><td>off</td><td>on</td><td>on</td><td>default-on</td><td><b>refreshed</b>: off → on</td></tr>',
+      );
+      expect(res.text).toMatch(
+        /data-testid="refreshed">This request refreshed your session because a flag change affected it/,
+      );
+      // The browser keeps the refreshed cookie: the next request arrives with it.
+      const renewed = (res.headers['set-cookie'] as unknown as string[])
+        .find((c) => c.startsWith('wos-session='))!
+        .split(';')[0];
+      const again = await request(server()).get('/').set('Cookie', renewed);
+      expect(again.text).not.toContain('data-testid="refreshed"');
+      expect(again.text).toContain(
+        '<tr data-testid="explain-beta"><td><code>beta</code></td><td>on</td><td>on</td><td>on</td><td>default-on</td><td></td></tr>',
+      );
+    } finally {
+      emulator.setFlag('beta', before);
+    }
+  }, 20_000);
 });
