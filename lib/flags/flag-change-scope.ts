@@ -11,7 +11,13 @@
  * - `data` is the flag (`slug`, `enabled`, `default_value`, …).
  */
 import type { FlagChangeScope } from '../session/flag-change-log.js';
-import type { LiveFlagEntry, LiveFlagTarget } from './flag-evaluation.js';
+import type {
+  AnyLiveFlagEntry,
+  LiveFlagEntry,
+  LiveFlagRule,
+  LiveFlagRulesEntry,
+  LiveFlagTarget,
+} from './flag-evaluation.js';
 
 const NOTHING: FlagChangeScope = Object.freeze({});
 
@@ -27,8 +33,8 @@ export interface FlagEventPayload {
 /** The runtime client's `change` event: an entry before and after (null: absent). */
 export interface RuntimeFlagChange {
   key: string;
-  previous: LiveFlagEntry | null;
-  current: LiveFlagEntry | null;
+  previous: AnyLiveFlagEntry | null;
+  current: AnyLiveFlagEntry | null;
 }
 
 /** The sessions a `flag.*` event can affect. */
@@ -94,6 +100,9 @@ function ruleScope(data: Json, context: Json, previous: Json): FlagChangeScope {
 export function scopeOfRuntimeChange(change: RuntimeFlagChange): FlagChangeScope {
   const { key, previous, current } = change;
   if (!current) return previous ? { flags: [key] } : NOTHING;
+  if (isRulesEntry(current) && (previous === null || isRulesEntry(previous))) {
+    return rulesScope(previous, current);
+  }
   if (!isEntry(current) || (previous !== null && !isEntry(previous))) return 'all';
   if (!previous) return current.enabled ? 'all' : NOTHING;
   if (!previous.enabled && !current.enabled) return NOTHING;
@@ -197,4 +206,78 @@ function customTargetsDiffer(previous: LiveFlagEntry, current: LiveFlagEntry): b
   const before = new Set((previous.targets.custom_targets ?? []).map(key));
   const after = new Set((current.targets.custom_targets ?? []).map(key));
   return before.size !== after.size || [...after].some((k) => !before.has(k));
+}
+
+/** A payload-version-2 entry (SDK 12+), checked as far as the scope reads it. */
+function isRulesEntry(value: unknown): value is LiveFlagRulesEntry {
+  const entry = asObject(value);
+  return (
+    typeof entry?.enabled === 'boolean' &&
+    Array.isArray(entry.rules) &&
+    entry.rules.every((rule) => asObject(rule) !== undefined)
+  );
+}
+
+/**
+ * Payload version 2: every session when the toggle, the default or the off value changed;
+ * otherwise the users and organizations named by a rule that is not the same at the same
+ * position (a reordering names both rules' ids). A rule on a custom or unknown target type,
+ * or one the scope cannot read, means every session.
+ */
+function rulesScope(
+  previous: LiveFlagRulesEntry | null,
+  current: LiveFlagRulesEntry,
+): FlagChangeScope {
+  if (!previous) return current.enabled ? 'all' : NOTHING;
+  if (!previous.enabled && !current.enabled && previous.off_value === current.off_value) {
+    return NOTHING;
+  }
+  if (
+    previous.enabled !== current.enabled ||
+    previous.default_value !== current.default_value ||
+    previous.off_value !== current.off_value
+  ) {
+    return 'all';
+  }
+  const users = new Set<string>();
+  const organizations = new Set<string>();
+  const length = Math.max(previous.rules.length, current.rules.length);
+  for (let i = 0; i < length; i++) {
+    const before = previous.rules[i];
+    const after = current.rules[i];
+    if (before && after && ruleSignature(before) === ruleSignature(after)) continue;
+    for (const rule of [before, after]) {
+      if (rule && !collectRuleIds(rule, users, organizations)) return 'all';
+    }
+  }
+  return { users: [...users], organizations: [...organizations] };
+}
+
+function ruleSignature(rule: LiveFlagRule): string {
+  return JSON.stringify([rule.kind, rule.value, rule.conditions ?? null]);
+}
+
+/** Adds the rule's user and organization ids; false when it names anything else. */
+function collectRuleIds(
+  rule: LiveFlagRule,
+  users: Set<string>,
+  organizations: Set<string>,
+): boolean {
+  // A kind SDK 12 does not know (a rollout?) may match anyone once an SDK does.
+  if (rule.kind !== 'conditions') return false;
+  const conditions: unknown = rule.conditions;
+  if (!Array.isArray(conditions)) return true; // matches no one
+  for (const condition of conditions) {
+    const { target_type: type, values } = (asObject(condition) ?? {}) as {
+      target_type?: unknown;
+      values?: unknown;
+    };
+    const into = type === 'user' ? users : type === 'organization' ? organizations : undefined;
+    if (!into || !Array.isArray(values)) return false;
+    for (const id of values) {
+      if (typeof id !== 'string') return false;
+      into.add(id);
+    }
+  }
+  return true;
 }

@@ -12,6 +12,7 @@ import { liveFlagsConfig, type AuthKitConfig, type LiveEvaluatorKind } from '../
 import {
   evaluateFlag,
   ruleServing,
+  type AnyLiveFlagEntry,
   type FlagContext,
   type FlagEvaluation,
 } from './flag-evaluation.js';
@@ -32,14 +33,20 @@ export type LiveEvaluator = (
 ) => FlagEvaluation;
 
 /**
+ * What an evaluator reads from a runtime client, written out: SDK 11's entries list targets
+ * (payload version 1), SDK 12's ordered rules (version 2).
+ */
+export interface EvaluatingClient {
+  getFlag(slug: string): AnyLiveFlagEntry | undefined;
+  isEnabled(slug: string, context: object, defaultValue?: boolean): boolean;
+}
+
+/**
  * The evaluator over a runtime client's store: ours (WorkOS's documented semantics, targets
  * serving false included; flag-evaluation.ts) or, with `'sdk'`, the installed SDK's own
  * `isEnabled` (SDK 11 skips targets serving false), for when an SDK that honours them ships.
  */
-export function liveEvaluator(
-  kind: LiveEvaluatorKind,
-  client: Pick<RuntimeClient, 'isEnabled' | 'getFlag'>,
-): LiveEvaluator {
+export function liveEvaluator(kind: LiveEvaluatorKind, client: EvaluatingClient): LiveEvaluator {
   if (kind === 'authkit') {
     return (slug, context, callerDefault = false) =>
       evaluateFlag(client.getFlag(slug), context, callerDefault);

@@ -9,6 +9,8 @@ export interface AccessTokenClaims {
   sid: string;
   exp: number;
   iat: number;
+  /** Unix seconds of the sign-in behind the session; a refresh keeps it. */
+  auth_time?: number;
   org_id?: string;
   role?: string;
   roles?: string[];

@@ -8,6 +8,7 @@ import { errorPage, flagsPage, indexPage, loginPage, type PageWorld } from './em
 import {
   isFlagOn,
   targetedBothWays,
+  toRulesFlag,
   toRuntimeFlag,
   type EmulatorFlag,
   type OrgRule,
@@ -87,6 +88,8 @@ interface Grant {
   userId: string;
   organizationId?: string;
   sessionId: string;
+  /** Unix seconds of the sign-in: `auth_time`, which a refresh never moves (WorkOS). */
+  authTime?: number;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -453,6 +456,13 @@ export class WorkOSEmulator {
     if (route === 'authenticate' && method === 'POST') return this.authenticate(body, res);
     if (route === 'sdk-flags') {
       if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      // @workos-inc/node 12+ asks for version 2 (ordered rules); earlier SDKs get version 1.
+      if (url.searchParams.get('payload_version') === '2') {
+        return json(res, 200, {
+          version: 2,
+          flags: Object.fromEntries(this.flags().map((flag) => [flag.slug, toRulesFlag(flag)])),
+        });
+      }
       return json(
         res,
         200,
@@ -753,6 +763,7 @@ export class WorkOSEmulator {
         userId: stored.userId,
         sessionId: stored.sessionId,
         organizationId: requested ?? this.defaultOrganization(stored.userId),
+        authTime: stored.authTime,
       };
     } else {
       return json(res, 400, { error: 'unsupported_grant_type' });
@@ -771,12 +782,14 @@ export class WorkOSEmulator {
       (m) => m.userId === grant.userId && m.organizationId === grant.organizationId,
     );
     const now = Math.floor(Date.now() / 1000);
+    const authTime = grant.authTime ?? now - issuedSecondsAgo;
     const claims: Record<string, unknown> = {
       iss: this.issuer,
       sub: grant.userId,
       sid: grant.sessionId,
       jti: randomUUID(),
       iat: now - issuedSecondsAgo,
+      auth_time: authTime,
       exp: now + expiresIn,
       feature_flags: this.evaluateFlags(grant.userId, grant.organizationId),
       entitlements: [],
@@ -791,7 +804,7 @@ export class WorkOSEmulator {
       });
     }
     const refreshToken = newId('refresh', 24);
-    this.refreshTokens.set(refreshToken, { ...grant, used: false });
+    this.refreshTokens.set(refreshToken, { ...grant, authTime, used: false });
     return {
       user: snakeUser(user),
       organization_id: grant.organizationId,

@@ -1,4 +1,9 @@
-import { evaluateFlag, type LiveFlagEntry } from '../flags/flag-evaluation.js';
+import {
+  evaluateFlag,
+  type LiveFlagEntry,
+  type LiveFlagRule,
+  type LiveFlagRulesEntry,
+} from '../flags/flag-evaluation.js';
 
 /**
  * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
@@ -74,4 +79,39 @@ export function targetedBothWays(flag: EmulatorFlag): string | undefined {
     both(flag.users, flag.usersOff) ??
     both(flag.orgRule === 'some' ? flag.organizations : [], flag.organizationsOff)
   );
+}
+
+/**
+ * The same flag in payload version 2 (`?payload_version=2`, @workos-inc/node 12+): ordered
+ * rules, first match wins. Rules serving false come first, so every (user, organization,
+ * custom target) gets the answer `toRuntimeFlag`'s does, and claims agree with both.
+ */
+export function toRulesFlag(flag: EmulatorFlag): LiveFlagRulesEntry {
+  const { targets } = toRuntimeFlag(flag);
+  const rules: LiveFlagRule[] = [];
+  for (const value of [false, true]) {
+    const add = (type: string, ids: string[]) => {
+      if (ids.length === 0) return;
+      rules.push({
+        id: `rule_${type}_${value ? 'on' : 'off'}`,
+        kind: 'conditions',
+        value,
+        conditions: [{ operator: 'one_of', target_type: type, values: ids }],
+      });
+    };
+    const serving = (list: Array<{ id: string; enabled: boolean }>) =>
+      list.filter((t) => t.enabled === value).map((t) => t.id);
+    add('user', serving(targets.users));
+    for (const type of new Set((targets.custom_targets ?? []).map((t) => t.type))) {
+      add(type, serving((targets.custom_targets ?? []).filter((t) => t.type === type)));
+    }
+    add('organization', serving(targets.organizations));
+  }
+  return {
+    slug: flag.slug,
+    enabled: flag.enabled,
+    default_value: flag.orgRule === 'all',
+    off_value: false,
+    rules,
+  };
 }

@@ -3,7 +3,11 @@ import {
   scopeOfRuntimeChange,
   type FlagEventPayload,
 } from '../../lib/flags/flag-change-scope.js';
-import type { LiveFlagEntry } from '../../lib/flags/flag-evaluation.js';
+import type {
+  LiveFlagEntry,
+  LiveFlagRule,
+  LiveFlagRulesEntry,
+} from '../../lib/flags/flag-evaluation.js';
 
 const flag = (patch: Record<string, unknown> = {}) => ({
   object: 'feature_flag',
@@ -236,5 +240,73 @@ describe('scopeOfRuntimeChange', () => {
     const odd = { slug: 'beta', enabled: true } as unknown as LiveFlagEntry;
     expect(change(entry(), odd)).toBe('all');
     expect(change(odd, entry())).toBe('all');
+  });
+});
+
+describe('scopeOfRuntimeChange, payload version 2 (@workos-inc/node 12: ordered rules)', () => {
+  const rule = (
+    type: string,
+    ids: string[],
+    value: boolean,
+    kind = 'conditions',
+  ): LiveFlagRule => ({
+    id: `rule_${type}_${ids.join('_')}_${value}`,
+    kind,
+    value,
+    conditions: [{ operator: 'one_of', target_type: type, values: ids }],
+  });
+  const entry = (patch: Partial<LiveFlagRulesEntry> = {}): LiveFlagRulesEntry => ({
+    slug: 'beta',
+    enabled: true,
+    default_value: false,
+    off_value: false,
+    rules: [rule('user', ['user_1'], false), rule('organization', ['org_A'], true)],
+    ...patch,
+  });
+  const change = (previous: LiveFlagRulesEntry | null, current: LiveFlagRulesEntry | null) =>
+    scopeOfRuntimeChange({ key: 'beta', previous, current });
+
+  it('a rule added, removed or changed: the users and organizations it names', () => {
+    const [userOff, orgA] = entry().rules;
+    expect(
+      change(entry(), entry({ rules: [userOff, orgA, rule('user', ['user_2'], true)] })),
+    ).toEqual({
+      users: ['user_2'],
+      organizations: [],
+    });
+    expect(change(entry(), entry({ rules: [userOff] }))).toEqual({
+      users: [],
+      organizations: ['org_A'],
+    });
+    expect(
+      change(entry(), entry({ rules: [userOff, rule('organization', ['org_A', 'org_B'], true)] })),
+    ).toEqual({ users: [], organizations: ['org_A', 'org_B'] });
+  });
+
+  it('a reordering names both rules: order decides who matches first', () => {
+    const [userOff, orgA] = entry().rules;
+    expect(change(entry(), entry({ rules: [orgA, userOff] }))).toEqual({
+      users: ['user_1'],
+      organizations: ['org_A'],
+    });
+  });
+
+  it('toggle, default or off value changed, a custom or unknown rule: every session', () => {
+    expect(change(entry(), entry({ enabled: false }))).toBe('all');
+    expect(change(entry(), entry({ default_value: true }))).toBe('all');
+    expect(change(entry(), entry({ off_value: true }))).toBe('all');
+    const [userOff, orgA] = entry().rules;
+    expect(
+      change(entry(), entry({ rules: [userOff, orgA, rule('workspace', ['ws_1'], true)] })),
+    ).toBe('all');
+    expect(
+      change(entry(), entry({ rules: [userOff, orgA, rule('user', ['user_9'], true, 'rollout')] })),
+    ).toBe('all');
+  });
+
+  it('added: every session when on, none when off; off before and after: none', () => {
+    expect(change(null, entry())).toBe('all');
+    expect(change(null, entry({ enabled: false }))).toEqual({});
+    expect(change(entry({ enabled: false }), entry({ enabled: false, rules: [] }))).toEqual({});
   });
 });

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { WorkOS } from '@workos-inc/node';
+// The next SDK major beside the installed one (npm alias), for the evaluator comparison.
+import { WorkOS as WorkOS12 } from 'workos-node-12';
 import { decodeJwt } from 'jose';
 import { liveFlagsConfig } from '../../lib/authkit.options.js';
 import {
   evaluateFlag,
   type FlagContext,
   type LiveFlagEntry,
+  type LiveFlagRule,
+  type LiveFlagRulesEntry,
   type LiveRule,
 } from '../../lib/flags/flag-evaluation.js';
 import { liveEvaluator } from '../../lib/flags/live-flags.js';
@@ -334,6 +338,180 @@ describe("the emulator's claims and /sdk/feature-flags follow the table", () => 
       }
     } finally {
       client.close();
+    }
+  });
+});
+
+type Kind = 'user' | 'custom' | 'org';
+
+/**
+ * A row in payload version 2 (@workos-inc/node 12): one rule per target, in `order`, among
+ * rules for other ids that must not match. Ordered rules decide by position, not by "false wins".
+ */
+function rulesEntryOf(row: Row, order: readonly Kind[], suffix: string): LiveFlagRulesEntry {
+  const typeOf = { user: 'user', custom: 'workspace', org: 'organization' } as const;
+  const idOf = { user: USER, custom: 'ws_1', org: ORG } as const;
+  const rule = (kind: Kind, id: string, value: boolean): LiveFlagRule => ({
+    id: `rule_${kind}_${id}`,
+    kind: 'conditions',
+    value,
+    conditions: [{ operator: 'one_of', target_type: typeOf[kind], values: [id] }],
+  });
+  const rules = [rule('user', 'user_2', false), rule('org', 'org_2', true)];
+  for (const kind of order) {
+    const state = row[kind];
+    if (state !== '-') rules.push(rule(kind, idOf[kind], state === 'on'));
+  }
+  // The same id under another type must not match.
+  rules.push(rule('custom', USER, false));
+  return {
+    slug: `${row.slug}-${suffix}`,
+    enabled: row.enabled,
+    default_value: row.defaultValue,
+    off_value: false,
+    rules,
+  };
+}
+
+/** What ordered rules give: the first target present in `order`, else the default. */
+function firstMatch(row: Row, order: readonly Kind[]): { value: boolean; rule: LiveRule } {
+  if (!row.enabled) return { value: false, rule: 'flag-off' };
+  const names = { user: 'user-target', custom: 'custom-target', org: 'organization-target' };
+  for (const kind of order) {
+    const state = row[kind];
+    if (state !== '-')
+      return { value: state === 'on', rule: `${names[kind]}-${state}` as LiveRule };
+  }
+  return row.defaultValue
+    ? { value: true, rule: 'default-on' }
+    : { value: false, rule: 'default-off' };
+}
+
+const OFF_FIRST = ['off-first'] as const;
+const BY_SPECIFICITY: readonly Kind[] = ['user', 'custom', 'org'];
+
+/** Rules serving false first (the emulator's order): the same answers as the table. */
+function offFirstEntryOf(row: Row): LiveFlagRulesEntry {
+  const entry = rulesEntryOf(row, BY_SPECIFICITY, OFF_FIRST[0]);
+  const mine = (r: LiveFlagRule) =>
+    [USER, 'ws_1', ORG].includes((r.conditions?.[0]?.values as string[])[0]) &&
+    !(r.conditions?.[0]?.target_type === 'workspace' && r.id === `rule_custom_${USER}`);
+  const ours = entry.rules.filter(mine);
+  const others = entry.rules.filter((r) => !mine(r));
+  return {
+    ...entry,
+    rules: [...others, ...ours.filter((r) => r.value === false), ...ours.filter((r) => r.value)],
+  };
+}
+
+describe('@workos-inc/node 12: payload version 2, ordered rules', () => {
+  let emulator: WorkOSEmulator;
+  let client: ReturnType<WorkOS12['featureFlags']['createRuntimeClient']>;
+
+  beforeAll(async () => {
+    emulator = await WorkOSEmulator.start();
+    emulator.fault('sdk-flags', { status: 401 }); // keeps the bootstrap: the table
+    const workos = new WorkOS12(emulator.apiKey, { ...emulator.connection(), maxRetries: 0 });
+    const flags = Object.fromEntries(
+      ROWS.flatMap((row) => [
+        rulesEntryOf(row, BY_SPECIFICITY, 'specific'),
+        offFirstEntryOf(row),
+      ]).map((entry) => [entry.slug, entry]),
+    );
+    client = workos.featureFlags.createRuntimeClient({
+      bootstrapFlags: { version: 2, flags } as NonNullable<
+        Parameters<WorkOS12['featureFlags']['createRuntimeClient']>[0]
+      >['bootstrapFlags'],
+    });
+    client.on('error', () => undefined);
+    await client.waitUntilReady({ timeoutMs: 5000 });
+  });
+  afterAll(async () => {
+    client.close();
+    await emulator.close();
+  });
+
+  it("ours and SDK 12's evaluator agree on every row, in either rule order", () => {
+    const ours = liveEvaluator('authkit', client);
+    const sdk = liveEvaluator('sdk', client);
+    for (const row of ROWS) {
+      for (const slug of [`${row.slug}-specific`, `${row.slug}-off-first`]) {
+        expect([slug, sdk(slug, CONTEXT)]).toEqual([slug, ours(slug, CONTEXT)]);
+      }
+    }
+    expect(sdk('missing', CONTEXT, true)).toEqual({ value: true, rule: 'unknown-flag' });
+  });
+
+  it('rules serving false first give the table; by specificity, the first matching target decides', () => {
+    const ours = liveEvaluator('authkit', client);
+    for (const row of ROWS) {
+      expect([describeRow(row), ours(`${row.slug}-off-first`, CONTEXT)]).toEqual([
+        describeRow(row),
+        { value: row.value, rule: row.rule },
+      ]);
+      expect([describeRow(row), ours(`${row.slug}-specific`, CONTEXT)]).toEqual([
+        describeRow(row),
+        firstMatch(row, BY_SPECIFICITY),
+      ]);
+    }
+    // The reported fail-open is gone in SDK 12: a user targeted off under a default-on flag.
+    const userOff = ROWS.find(
+      (r) => r.enabled && r.defaultValue && r.user === 'off' && r.custom === '-' && r.org === '-',
+    )!;
+    expect(liveEvaluator('sdk', client)(`${userOff.slug}-specific`, CONTEXT)).toEqual({
+      value: false,
+      rule: 'user-target-off',
+    });
+    // Where order matters: a user targeted on ahead of an organization targeted off.
+    const differing = ROWS.filter((row) => firstMatch(row, BY_SPECIFICITY).value !== row.value);
+    expect(differing.every((row) => firstMatch(row, BY_SPECIFICITY).value)).toBe(true);
+    expect(differing.length).toBeGreaterThan(0);
+  });
+
+  it("the emulator's version-2 document, polled by SDK 12, gives what its claims give", async () => {
+    const emulator2 = await WorkOSEmulator.start({
+      users: [{ id: USER, email: 'one@example.test' }],
+      organizations: [{ id: ORG, name: 'One' }],
+      memberships: [{ userId: USER, organizationId: ORG }],
+      flags: [
+        { slug: 'all-but-user', enabled: true, orgRule: 'all', usersOff: [USER] },
+        {
+          slug: 'user-on-org-off',
+          enabled: true,
+          orgRule: 'none',
+          users: [USER],
+          organizationsOff: [ORG],
+        },
+        { slug: 'some', enabled: true, orgRule: 'some', organizations: [ORG] },
+        {
+          slug: 'workspace',
+          enabled: true,
+          orgRule: 'none',
+          customTargets: [{ type: 'workspace', id: 'ws_1', enabled: true }],
+        },
+        { slug: 'off', enabled: false, orgRule: 'all' },
+      ],
+    });
+    const workos = new WorkOS12(emulator2.apiKey, { ...emulator2.connection(), maxRetries: 0 });
+    const polled = workos.featureFlags.createRuntimeClient({ pollingIntervalMs: 60_000 });
+    polled.on('error', () => undefined);
+    try {
+      await polled.waitUntilReady({ timeoutMs: 5000 });
+      const session = await emulator2.createSession({ userId: USER, organizationId: ORG });
+      const claim = decodeJwt(session.accessToken).feature_flags as string[];
+      const ours = liveEvaluator('authkit', polled);
+      const subject = { userId: USER, organizationId: ORG };
+      const live = ['all-but-user', 'user-on-org-off', 'some', 'workspace', 'off'].filter(
+        (slug) => polled.isEnabled(slug, subject) && ours(slug, subject).value,
+      );
+      expect([claim, live]).toEqual([['some'], ['some']]);
+      expect(ours('workspace', CONTEXT)).toEqual({ value: true, rule: 'custom-target-on' });
+      expect(polled.isEnabled('workspace', { user: { id: USER }, workspace: { id: 'ws_1' } })).toBe(
+        true,
+      );
+    } finally {
+      polled.close();
+      await emulator2.close();
     }
   });
 });
