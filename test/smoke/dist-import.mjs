@@ -2,7 +2,10 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { OpenFeature } from '@openfeature/server-sdk';
+import { readdirSync, readFileSync } from 'node:fs';
 import { AuthKitModule, FlagService, RequireFlag } from 'nestjs-authkit';
+import { AuthKitFlagProvider } from 'nestjs-authkit/openfeature';
 import { RedisStore } from 'nestjs-authkit/redis';
 import { WorkOSEmulator } from 'nestjs-authkit/testing';
 
@@ -20,6 +23,25 @@ if (
 ) {
   throw new Error('nestjs-authkit did not load from dist/');
 }
+
+// The OpenFeature provider answers through the SDK (no request here: the caller's default).
+await OpenFeature.setProviderAndWait(new AuthKitFlagProvider(app.get(FlagService)));
+const details = await OpenFeature.getClient().getBooleanDetails('beta', true);
+if (details.value !== true || details.errorCode !== 'TARGETING_KEY_MISSING') {
+  throw new Error(`nestjs-authkit/openfeature answered ${JSON.stringify(details)}`);
+}
+await OpenFeature.close();
+
+// @openfeature/server-sdk is an optional peer: only dist/openfeature may load it.
+const dist = new URL('../../dist/', import.meta.url);
+const loading = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter(
+  (file) =>
+    file.endsWith('.js') &&
+    !file.startsWith('openfeature') &&
+    readFileSync(new URL(file, dist), 'utf8').includes('@openfeature/'),
+);
+if (loading.length > 0) throw new Error(`dist files load @openfeature/*: ${loading.join(', ')}`);
+
 await app.close();
 await emulator.close();
 console.log('dist import smoke test: ok');

@@ -1,0 +1,1 @@
+export { AuthKitFlagProvider, type AuthKitFlagProviderOptions } from './authkit-flag.provider.js';
