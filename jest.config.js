@@ -29,6 +29,7 @@ export default {
     '^nestjs-authkit$': '<rootDir>/lib/index.ts',
     '^nestjs-authkit/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-authkit/redis$': '<rootDir>/lib/redis/index.ts',
+    '^nestjs-authkit/openfeature$': '<rootDir>/lib/openfeature/index.ts',
   },
   transformIgnorePatterns: [
     '/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)',
