@@ -38,7 +38,6 @@ import {
   type AuthKitFlagProviderOptions,
 } from '../../lib/openfeature/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
-import { toRuntimeFlag } from '../../lib/testing/flag-model.js';
 import { connect, startWsApp } from '../transports/support/ws-app.js';
 import { COOKIE_PASSWORD, startApp, type TestApp } from './support/app.fixture.js';
 import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
@@ -92,26 +91,12 @@ function nextConfigurationChange(): Promise<EventDetails | undefined> {
   });
 }
 
-/**
- * The emulator's flag model has no custom targets: serve the runtime client a document that
- * adds `export`, on for workspace ws_1 only.
- */
+/** Adds `export`, on for workspace ws_1 only: a custom target, never in a claim. */
 function serveCustomTargets(emulator: WorkOSEmulator): void {
-  emulator.fault('sdk-flags', {
-    status: 200,
-    body: {
-      ...Object.fromEntries(emulator.flags().map((flag) => [flag.slug, toRuntimeFlag(flag)])),
-      export: {
-        slug: 'export',
-        enabled: true,
-        default_value: false,
-        targets: {
-          users: [],
-          organizations: [],
-          custom_targets: [{ type: 'workspace', id: 'ws_1', enabled: true }],
-        },
-      },
-    },
+  emulator.setFlag('export', {
+    enabled: true,
+    orgRule: 'none',
+    customTargets: [{ type: 'workspace', id: 'ws_1', enabled: true }],
   });
 }
 
