@@ -24,7 +24,7 @@ import {
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
 import { ClaimsWatermark } from './session/claims-watermark.js';
-import { FlagGuard } from './flags/flag.guard.js';
+import { AccessGuard } from './access/access.guard.js';
 import { FlagService } from './flags/flag.service.js';
 import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
@@ -75,7 +75,7 @@ import { SessionService } from './session/session.service.js';
     SessionResolver,
     SessionService,
     FlagService,
-    FlagGuard,
+    AccessGuard,
     FlagSources,
     ClaimsWatermark,
     LiveFlags,
@@ -93,7 +93,7 @@ import { SessionService } from './session/session.service.js';
     SessionResolver,
     SessionService,
     FlagService,
-    FlagGuard,
+    AccessGuard,
     FlagSources,
     AuthKitGuard,
     ClaimsWatermark,

@@ -8,7 +8,7 @@ export type {
   SignInSuccessEvent,
 } from './auth/sign-in.events.js';
 export { WORKOS_CLIENT } from './authkit.constants.js';
-export type { AuthKitReason } from './context/authkit-reason.js';
+export type { AccessRefusalReason, AuthKitReason } from './context/authkit-reason.js';
 export {
   AuthKitException,
   type AuthKitExceptionInit,
@@ -16,8 +16,19 @@ export {
 } from './context/authkit.exception.js';
 export type { AuthKitCarrier, AuthKitTransport, HttpRequestLike } from './context/carrier.js';
 export { withUpgradeRequests } from './context/upgrade-requests.js';
-export { RequireFlag, type RequireFlagOptions } from './flags/require-flag.decorator.js';
-export { FlagGuard } from './flags/flag.guard.js';
+export { AccessGuard, FlagGuard } from './access/access.guard.js';
+export { DenyImpersonation } from './access/deny-impersonation.decorator.js';
+export { OptionalSession } from './session/optional-session.decorator.js';
+export { RequireClaim } from './access/require-claim.decorator.js';
+export { RequireEntitlement } from './access/require-entitlement.decorator.js';
+export { RequireFlag, type RequireFlagOptions } from './access/require-flag.decorator.js';
+export {
+  RequireOrganization,
+  type RequireOrganizationOptions,
+} from './access/require-organization.decorator.js';
+export { RequirePermission } from './access/require-permission.decorator.js';
+export { RequireRecentAuth } from './access/require-recent-auth.decorator.js';
+export { RequireRole } from './access/require-role.decorator.js';
 export {
   FlagService,
   type FlagAnswer,
@@ -25,7 +36,12 @@ export {
   type FlagExplanation,
 } from './flags/flag.service.js';
 export type { FlagTargets, FlagTargetsOf } from './flags/flag-targets.js';
-export type { FlagDecision, FlagAuditSink } from './flags/flag-audit.js';
+export type {
+  AccessDecision,
+  AuditRecord,
+  FlagAuditSink,
+  FlagDecision,
+} from './flags/flag-audit.js';
 export type { FlagDriftStats } from './flags/flag-drift.js';
 export type { LiveRule } from './flags/live-flags.js';
 export type { FlagChangeScope } from './session/flag-change-log.js';

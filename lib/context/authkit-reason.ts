@@ -53,6 +53,32 @@ export type SignInErrorReason =
   | 'ON_SUCCESS_FAILED';
 
 /**
+ * Why an access check refused. Stable strings: clients may switch on them.
+ *
+ * @example
+ * ```ts
+ * if (error.reason === 'RECENT_AUTH_REQUIRED') location.assign(`/auth/login?maxAge=${error.maxAge}`);
+ * ```
+ */
+export type AccessRefusalReason =
+  /** `@RequirePermission`: the token's `permissions` lack one (`missing` lists them). */
+  | 'PERMISSION_DENIED'
+  /** `@RequireRole`: none of the roles is in the token's `roles` (or `role`). */
+  | 'ROLE_REQUIRED'
+  /** `@RequireEntitlement`: the token's `entitlements` lack one. */
+  | 'ENTITLEMENT_REQUIRED'
+  /** `@RequireOrganization`: the session is not in an organization (also the switch route's). */
+  | 'ORGANIZATION_REQUIRED'
+  /** `@RequireOrganization({ param })`: the request names another organization than the token. */
+  | 'ORGANIZATION_MISMATCH'
+  /** `@DenyImpersonation`: an admin is impersonating the user (the `act` claim). */
+  | 'IMPERSONATION_DENIED'
+  /** `@RequireRecentAuth`: the sign-in (`auth_time`) is older than `maxAge` (401). */
+  | 'RECENT_AUTH_REQUIRED'
+  /** `@RequireClaim`: the test refused the claim. */
+  | 'CLAIM_REQUIRED';
+
+/**
  * Every reason the package can answer with. Stable strings: clients may switch on them.
  *
  * @example
@@ -65,10 +91,11 @@ export type AuthKitReason =
   // Flag decisions.
   | 'FLAG_DISABLED'
   | 'FLAGS_UNAVAILABLE'
+  // Access decisions (`@RequirePermission` and the other `@Require…` decorators).
+  | AccessRefusalReason
   | SignInErrorReason
   // Sign-out and organization switch.
   | 'CROSS_SITE_REQUEST'
-  | 'ORGANIZATION_REQUIRED'
   | 'NOT_A_MEMBER'
   | 'SWITCH_UNAVAILABLE'
   // The webhook route.

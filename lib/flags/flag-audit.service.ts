@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import type { FlagDecision } from './flag-audit.js';
+import type { AuditRecord } from './flag-audit.js';
 
 /** Hands each decision to the configured sink; a failing sink is logged, never thrown. */
 @Injectable()
 export class FlagAudit {
   private readonly logger = new Logger('AuthKit');
-  readonly record: (decision: FlagDecision) => void;
+  readonly record: (decision: AuditRecord) => void;
   private readonly sink: AuthKitConfig['audit'];
 
   constructor(@Inject(AUTHKIT_CONFIG) config: AuthKitConfig) {

@@ -1,12 +1,14 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AuthKitGuardBase } from './authkit-guard.base.js';
+import { OPTIONAL_SESSION } from './optional-session.decorator.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { SessionResolver } from './session.resolver.js';
 
 /**
  * Requires a signed-in session (refreshing an expired cookie first, over HTTP), in any context:
- * HTTP, GraphQL, WebSocket messages. `@Public()` opts out.
+ * HTTP, GraphQL, WebSocket messages. `@Public()` opts out; `@OptionalSession()` lets requests
+ * without a credential through.
  *
  * @example
  * ```ts
@@ -28,10 +30,17 @@ export class AuthKitGuard extends AuthKitGuardBase {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride(IS_PUBLIC, [context.getHandler(), context.getClass()])) {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride(IS_PUBLIC, targets)) return true;
+    const entry = this.begin(context);
+    if (this.reflector.getAllAndOverride(OPTIONAL_SESSION, targets)) {
+      // No credential: through. A credential that does not hold is refused as anywhere else.
+      const resolution = await entry.promise;
+      if (!resolution.ok && resolution.failure.reason === 'NO_SESSION') return true;
+      this.sessionOf(context, resolution);
       return true;
     }
-    await this.requireSession(context, this.begin(context));
+    await this.requireSession(context, entry);
     return true;
   }
 }

@@ -89,7 +89,7 @@ describe.each<Platform>(['express', 'fastify'])('flag answers on %s', (platform)
       platform,
       emulator,
       {
-        audit: { record: (d) => decisions.push(d) },
+        audit: { record: (d) => d.event === 'flag_decision' && decisions.push(d) },
         ...(live ? { liveFlags: { pollingIntervalMs: 5000 } } : {}),
       },
       [AnswersController, WorkspaceController],

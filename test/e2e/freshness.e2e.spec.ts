@@ -482,7 +482,7 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
   it('every decision reaches a custom audit sink, with no token in it', async () => {
     const decisions: FlagDecision[] = [];
     const t = await startFreshApp(platform, emulator, {
-      audit: { record: (d) => decisions.push(d) },
+      audit: { record: (d) => d.event === 'flag_decision' && decisions.push(d) },
     });
     try {
       const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_A });

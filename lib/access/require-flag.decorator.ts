@@ -1,7 +1,7 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
-import { FLAG_REQUIREMENT } from './flag-requirement.metadata.js';
-import { FlagGuard } from './flag.guard.js';
-import type { FlagTargetsOf } from './flag-targets.js';
+import { FLAG_REQUIREMENT } from '../flags/flag-requirement.metadata.js';
+import { AccessGuard } from './access.guard.js';
+import type { FlagTargetsOf } from '../flags/flag-targets.js';
 
 export interface RequireFlagOptions {
   /** 'all' (default): every listed flag must be on; 'any': one is enough. */
@@ -82,6 +82,6 @@ export function RequireFlag(
       ...(targets ? { targets } : {}),
       ...(deniedStatus !== undefined ? { deniedStatus } : {}),
     }),
-    UseGuards(FlagGuard),
+    UseGuards(AccessGuard),
   );
 }

@@ -7,15 +7,19 @@ import { routeOf } from '../context/route.js';
 import { AuthKitGuardBase } from '../session/authkit-guard.base.js';
 import type { SessionEntry } from '../session/request-context.js';
 import { SessionResolver } from '../session/session.resolver.js';
-import type { AuthKitSession } from '../session/session.types.js';
+import type { AuthKitSession, SessionResolution } from '../session/session.types.js';
 import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
-import { FlagAudit } from './flag-audit.service.js';
-import { FlagDrift } from './flag-drift.js';
-import { FLAG_REQUIREMENT, type FlagRequirement } from './flag-requirement.metadata.js';
-import type { FlagContext } from './flag-evaluation.js';
-import { FlagSources, type FlagSourceUnavailable } from './flag-sources.js';
-import { usableTargets } from './flag-targets.js';
-import { LiveFlags } from './live-flags.js';
+import { FlagAudit } from '../flags/flag-audit.service.js';
+import { FlagDrift } from '../flags/flag-drift.js';
+import { FLAG_REQUIREMENT, type FlagRequirement } from '../flags/flag-requirement.metadata.js';
+import type { FlagContext } from '../flags/flag-evaluation.js';
+import { FlagSources, type FlagSourceUnavailable } from '../flags/flag-sources.js';
+import { usableTargets } from '../flags/flag-targets.js';
+import { LiveFlags } from '../flags/live-flags.js';
+import { checkAccess, type AccessOutcome } from './access-check.js';
+import { ACCESS_ORDER, type AccessRequirement } from './access-requirement.js';
+import { accessRequirementsOf } from './access-requirement.metadata.js';
+import { OPTIONAL_SESSION } from '../session/optional-session.decorator.js';
 
 /**
  * Handler invocations already decided: the guard runs twice when both class and method carry
@@ -28,19 +32,38 @@ interface Plan {
   requirements: FlagRequirement[];
   /** The strictest `maxClaimAge` of the requirements, if any sets one. */
   maxClaimAge?: number;
+  /** Access checks of class and method, in the order they are decided (ACCESS_ORDER). */
+  access: AccessRequirement[];
+  /** `@OptionalSession()`: a request without a credential goes through unchecked. */
+  optional: boolean;
 }
 
 /** Requirements by controller (or resolver, gateway) class and handler. */
 const plans = new WeakMap<object, WeakMap<object, Plan | undefined>>();
 
 /**
- * Decides `@RequireFlag` routes. The session is resolved here (guards run before interceptors),
- * so an expired cookie, or one older than `maxClaimAge` or the last flag change, is refreshed
- * before the decision. The answer comes from the token's claim, or from the live flag
- * configuration for `fresh` routes and for Bearer tokens whose claim is stale.
+ * Decides every `@Require…` decorator of a route (and `@RequireFlag`, `@DenyImpersonation`) in
+ * one pass: who the caller is, how recently they signed in, what their token holds, then
+ * flags. The session is resolved here (guards run before interceptors), so an expired cookie,
+ * or one older than `maxClaimAge` or the last change affecting it, is refreshed first. Flags
+ * come from the token's claim, or from the live configuration for `fresh` routes and stale
+ * Bearer tokens; the other claims have no live source, so a stale Bearer token is refused
+ * (401 `STALE_CLAIMS`). Each decision goes to the audit sink.
+ *
+ * @example
+ * ```ts
+ * // Brought by the decorators; subclass it to read credentials from another transport:
+ * @Injectable()
+ * class NatsAccessGuard extends AccessGuard {
+ *   protected override getRequestResponse(context: ExecutionContext): AuthKitCarrier {
+ *     const msg = context.switchToRpc().getContext<NatsContext>();
+ *     return { transport: 'rpc', key: msg, req: { headers: { authorization: msg.getHeaders()?.get('authorization') } } };
+ *   }
+ * }
+ * ```
  */
 @Injectable()
-export class FlagGuard extends AuthKitGuardBase {
+export class AccessGuard extends AuthKitGuardBase {
   constructor(
     private readonly reflector: Reflector,
     resolver: SessionResolver,
@@ -62,11 +85,27 @@ export class FlagGuard extends AuthKitGuardBase {
     const entry = this.begin(context);
     // Settled already (every GraphQL field after the query's first): decide without a tick.
     if (plan.maxClaimAge === undefined && entry.resolution) {
-      return this.decideAll(context, plan, entry, this.sessionOf(context, entry.resolution));
+      return this.decideResolved(context, plan, entry, entry.resolution);
     }
-    return this.requireSession(context, entry, plan.maxClaimAge).then((found) =>
-      this.decideAll(context, plan, entry, found),
-    );
+    const resolving =
+      plan.maxClaimAge === undefined
+        ? entry.promise
+        : this.resolver.ensureFresh(entry.carrier, plan.maxClaimAge);
+    return resolving.then((resolution) => this.decideResolved(context, plan, entry, resolution));
+  }
+
+  private decideResolved(
+    context: ExecutionContext,
+    plan: Plan,
+    entry: SessionEntry,
+    resolution: SessionResolution,
+  ): boolean {
+    // No credential at all on an optional route: through, unchecked. A bad one is still refused.
+    if (plan.optional && !resolution.ok && resolution.failure.reason === 'NO_SESSION') {
+      (context as Marked)[DECIDED] = true;
+      return true;
+    }
+    return this.decideAll(context, plan, entry, this.sessionOf(context, resolution));
   }
 
   /** The route's requirements (class and method), read once per handler: metadata is fixed. */
@@ -80,22 +119,42 @@ export class FlagGuard extends AuthKitGuardBase {
       this.reflector.get(FLAG_REQUIREMENT, type),
       this.reflector.get(FLAG_REQUIREMENT, handler),
     ].filter((r): r is FlagRequirement => r !== undefined);
+    const access = [...accessRequirementsOf(type), ...accessRequirementsOf(handler)].sort(
+      (a, b) => ACCESS_ORDER[a.kind] - ACCESS_ORDER[b.kind],
+    );
     const ages = requirements.map((r) => r.maxClaimAge).filter((a): a is number => a !== undefined);
+    const optional = this.reflector.getAllAndOverride(OPTIONAL_SESSION, [handler, type]) === true;
     const plan =
-      requirements.length === 0
+      requirements.length === 0 && access.length === 0
         ? undefined
-        : { requirements, maxClaimAge: ages.length ? Math.min(...ages) : undefined };
+        : {
+            requirements,
+            maxClaimAge: ages.length ? Math.min(...ages) : undefined,
+            access,
+            optional,
+          };
     byHandler.set(handler, plan);
     return plan;
   }
 
   private decideAll(
     context: ExecutionContext,
-    { requirements, maxClaimAge }: Plan,
+    { requirements, maxClaimAge, access }: Plan,
     entry: SessionEntry,
     { session, stale }: { session: AuthKitSession; stale: boolean },
   ): boolean {
     const state = this.sources.stateOf(session, entry, stale, maxClaimAge);
+    if (access.length > 0) {
+      // Roles, permissions, the organization: no live source, so a stale claim cannot decide.
+      if (state.stale)
+        this.refuse(context, state.refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS', session);
+      const now = Date.now() / 1000;
+      for (const requirement of access) {
+        const outcome = checkAccess(requirement, session, context, now);
+        if (this.audit.enabled) this.recordAccess(context, requirement, outcome, session);
+        if (outcome.refusal) this.refuseAccess(context, outcome, session);
+      }
+    }
     for (const requirement of requirements) {
       const source = this.sources.choose(requirement, state);
       if (source !== 'claim' && source !== 'live') this.refuse(context, source, session);
@@ -206,6 +265,62 @@ export class FlagGuard extends AuthKitGuardBase {
     );
   }
 
+  private refuseAccess(
+    context: ExecutionContext,
+    outcome: AccessOutcome,
+    session: AuthKitSession,
+  ): never {
+    const { reason, status, detail } = outcome.refusal!;
+    const maxAge = reason === 'RECENT_AUTH_REQUIRED' ? Number(outcome.required[0]) : undefined;
+    return this.throwException(
+      context,
+      new AuthKitException({
+        reason,
+        status,
+        detail,
+        extra:
+          maxAge !== undefined
+            ? { maxAge }
+            : outcome.missing.length > 0
+              ? { missing: outcome.missing }
+              : {},
+        // RFC 9470: a Bearer client learns it must have the user sign in again.
+        headers:
+          maxAge !== undefined && session.source === 'bearer'
+            ? {
+                'WWW-Authenticate': `Bearer error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age=${maxAge}`,
+              }
+            : {},
+      }),
+    );
+  }
+
+  private recordAccess(
+    context: ExecutionContext,
+    requirement: AccessRequirement,
+    outcome: AccessOutcome,
+    session: AuthKitSession,
+  ): void {
+    const { route, path } = routeOf(context);
+    this.audit.record({
+      event: 'access_decision',
+      allowed: outcome.allowed,
+      check: requirement.kind,
+      claim: outcome.claim,
+      required: outcome.required,
+      missing: outcome.missing,
+      ...(outcome.refusal ? { reason: outcome.refusal.reason } : {}),
+      iat: session.claims.iat,
+      sid: session.sessionId,
+      user: session.userId,
+      org: session.organizationId ?? null,
+      ...(session.impersonatorId ? { impersonator: session.impersonatorId } : {}),
+      route,
+      path,
+      at: new Date().toISOString(),
+    });
+  }
+
   private recordDecision(
     context: ExecutionContext,
     flags: string[],
@@ -228,6 +343,7 @@ export class FlagGuard extends AuthKitGuardBase {
       sid: session.sessionId,
       user: session.userId,
       org: session.organizationId ?? null,
+      ...(session.impersonatorId ? { impersonator: session.impersonatorId } : {}),
       ...(subject?.targets ? { targets: subject.targets } : {}),
       route,
       path,
@@ -235,3 +351,13 @@ export class FlagGuard extends AuthKitGuardBase {
     });
   }
 }
+
+/**
+ * The guard `@RequireFlag` brought before it decided every access check: the same class.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(FlagGuard) // as @UseGuards(AccessGuard)
+ * ```
+ */
+export { AccessGuard as FlagGuard };
