@@ -1,5 +1,6 @@
 import {
   Inject,
+  Logger,
   type MiddlewareConsumer,
   Module,
   type NestModule,
@@ -108,6 +109,7 @@ export class AuthKitModule extends AuthKitConfigurableModule implements OnModule
   constructor(
     moduleRef: ModuleRef,
     contextGuard: SessionContextGuard,
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     @Optional()
     @Inject(AUTHKIT_WEBHOOK_CONTROLLER)
     private readonly webhookController?: Type<unknown>,
@@ -127,6 +129,12 @@ export class AuthKitModule extends AuthKitConfigurableModule implements OnModule
 
   /** WebSocket and rpc refusals need those packages' exception classes, when installed. */
   async onModuleInit(): Promise<void> {
+    if (!this.config.cookies) {
+      new Logger('AuthKit').log(
+        'resource-server mode (no apiKey, no cookiePassword): Bearer access tokens only; ' +
+          'cookie sessions, sign-in routes, refresh and live flags are off',
+      );
+    }
     await loadTransportErrors();
   }
 }

@@ -1,4 +1,5 @@
 import type { WorkOS } from '@workos-inc/node';
+import { randomBytes } from 'node:crypto';
 import type { SignInCallbacks } from './auth/sign-in.events.js';
 import type { FlagAuditSink } from './flags/flag-audit.js';
 import { MemoryStore } from './store/memory.store.js';
@@ -11,7 +12,11 @@ import { DEFAULT_SESSION_CACHE_SIZE } from './session/verified-session.cache.js'
 export interface AuthKitModuleOptions {
   /** WorkOS client id (`client_...`). Falls back to `WORKOS_CLIENT_ID`. */
   clientId?: string;
-  /** WorkOS API key (`sk_...`). Falls back to `WORKOS_API_KEY`. */
+  /**
+   * WorkOS API key (`sk_...`). Falls back to `WORKOS_API_KEY`. Leave it and `cookiePassword`
+   * out for a resource server: Bearer access tokens verified against WorkOS's public keys, no
+   * secret held, and no cookies, sign-in routes, refresh or live flags.
+   */
   apiKey?: string;
   /**
    * Seals the session cookie; 32+ characters. Falls back to `WORKOS_COOKIE_PASSWORD`.
@@ -168,7 +173,13 @@ export interface AuthKitCookieConfig {
 /** Options after env fallbacks and validation: what the services read. */
 export interface AuthKitConfig {
   clientId: string;
-  apiKey: string;
+  /** Absent in resource-server mode. */
+  apiKey?: string;
+  /**
+   * Cookie sessions (and sign-in, refresh, live flags): false when neither `apiKey` nor
+   * `cookiePassword` is given, a resource server that verifies Bearer tokens only.
+   */
+  cookies: boolean;
   /** Normalized at boot: seal with `current`, unseal with the id a seal names. */
   cookiePassword: CookiePasswords;
   cookie: AuthKitCookieConfig;
@@ -213,10 +224,18 @@ export function resolveAuthKitConfig(
   if (!clientId) {
     problems.push('clientId is missing: pass { clientId } or set WORKOS_CLIENT_ID (client_...).');
   }
-  if (!apiKey) {
-    problems.push('apiKey is missing: pass { apiKey } or set WORKOS_API_KEY (sk_...).');
+  // Neither: a resource server, which verifies Bearer tokens and needs no secret.
+  const cookies = Boolean(apiKey) || cookiePasswordInput !== undefined;
+  if (cookies && !apiKey) {
+    problems.push(
+      'apiKey is missing: pass { apiKey } or set WORKOS_API_KEY (sk_...); or pass neither ' +
+        'apiKey nor cookiePassword for an API that only verifies Bearer tokens.',
+    );
   }
-  const passwords = cookiePasswords(cookiePasswordInput ?? '');
+  // Without cookies a password is never used: a random one keeps the config's shape.
+  const passwords = cookies
+    ? cookiePasswords(cookiePasswordInput ?? '')
+    : cookiePasswords(randomBytes(32).toString('base64url'));
   if (!passwords.ok) {
     for (const problem of passwords.problems) {
       problems.push(`${problem} Pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD.`);
@@ -298,7 +317,7 @@ export function resolveAuthKitConfig(
       'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
     );
   }
-  if (problems.length > 0 || !clientId || !apiKey || !passwords.ok || metrics === undefined) {
+  if (problems.length > 0 || !clientId || !passwords.ok || metrics === undefined) {
     throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
   }
 
@@ -313,6 +332,7 @@ export function resolveAuthKitConfig(
   return {
     clientId,
     apiKey,
+    cookies,
     cookiePassword: passwords.passwords,
     cookie: {
       name: options.cookieName ?? DEFAULT_COOKIE_NAME,

@@ -64,6 +64,13 @@ export class AuthService {
     private readonly connections: ConnectionSessions,
     private readonly sealer: SessionSealer,
   ) {
+    if (!config.cookies) {
+      throw new Error(
+        'AuthKitModule routes sign users in with cookie sessions, which need apiKey and ' +
+          'cookiePassword: pass both (or set WORKOS_API_KEY and WORKOS_COOKIE_PASSWORD), or drop ' +
+          '`routes` for an API that only verifies Bearer tokens.',
+      );
+    }
     if (!config.redirectUri) {
       throw new Error(
         'AuthKitModule routes need redirectUri: pass { redirectUri: "https://app.example.com/auth/callback" } ' +

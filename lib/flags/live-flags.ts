@@ -96,6 +96,13 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     const settings =
       this.config.liveFlags ?? (this.anyFreshRoute() ? liveFlagsConfig(true) : undefined);
     if (!settings) return;
+    if (!this.config.apiKey) {
+      throw new Error(
+        'AuthKitModule live flags (liveFlags, or a @RequireFlag with fresh or targets) read ' +
+          "WorkOS's flag configuration, which needs an API key: pass { apiKey } or set " +
+          'WORKOS_API_KEY.',
+      );
+    }
     this.maxStalenessMs = settings.maxStalenessMs;
     const client = this.workos.featureFlags.createRuntimeClient({
       pollingIntervalMs: settings.pollingIntervalMs,

@@ -21,6 +21,8 @@ export class SessionCookie {
 
   /** The raw cookie value, found without parsing the whole header (this runs per request). */
   read(req: HttpRequestLike): string | undefined {
+    // A resource server keeps no cookie sessions: a cookie there is not a credential.
+    if (!this.config.cookies) return undefined;
     return findCookie(header(req, 'cookie'), this.config.cookie.name);
   }
 
