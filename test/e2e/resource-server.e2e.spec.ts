@@ -26,8 +26,8 @@ class FreshController {
 
 /** The emulator's connection without its API key: what a resource server is given. */
 function clientOnly(emulator: WorkOSEmulator) {
-  const { apiKey: _secret, ...rest } = emulator.connection();
-  return rest;
+  const { clientId, apiHostname, port, https } = emulator.connection();
+  return { clientId, apiHostname, port, https };
 }
 
 describe.each<Platform>(['express', 'fastify'])('resource-server mode on %s', (platform) => {
