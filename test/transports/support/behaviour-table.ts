@@ -3,9 +3,12 @@
  * transport, the same rows in each). A transport folder implements `TransportUnderTest` with a
  * real Nest app over its real transport and calls `describeBehaviourTable()`.
  */
+import { decodeJwt } from 'jose';
+import type { FlagAuditSink } from '../../../lib/index.js';
 import type { WorkOSEmulator } from '../../../lib/testing/index.js';
 import { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from '../../e2e/support/seed.js';
+import { AuditCapture } from './audit-capture.js';
 
 export { ALICE, BOB, ORG_A, ORG_B } from '../../e2e/support/seed.js';
 export { COOKIE_PASSWORD } from '../../e2e/support/app.fixture.js';
@@ -40,7 +43,8 @@ export interface TransportUnderTest {
     forbidden: string | number;
     guardDenied: string | number;
   };
-  start(emulator: WorkOSEmulator): Promise<void>;
+  /** Starts the app; its module gets `audit` as its audit sink (`audit: { record }`). */
+  start(emulator: WorkOSEmulator, audit: FlagAuditSink): Promise<void>;
   stop(): Promise<void>;
   /**
    * A handler under `@RequireFlag('beta')` that answers
@@ -58,6 +62,29 @@ export interface TransportUnderTest {
    * the request through only when `FlagService.isEnabled('beta')`; answers `{ ok: true }`.
    */
   userGuarded(credential: Credential): Promise<Outcome>;
+  /**
+   * A handler under `@RequirePermission('reports:read')`, `@RequireOrganization({ param:
+   * 'orgId' })` and `@RequireFlag('beta')` that answers `{ userId, organizationId }`; `orgId`
+   * is the route parameter (HTTP), the field argument (GraphQL) or the message field (WebSocket).
+   */
+  tenant(credential: Credential, orgId: string): Promise<Outcome>;
+  /**
+   * A handler under `@RequireRole('admin')` on a class (controller, resolver, gateway) under
+   * `@DenyImpersonation()`: class and method requirements compose. Answers `{ userId }`.
+   */
+  admin(credential: Credential): Promise<Outcome>;
+  /** A handler under `@RequireRecentAuth({ maxAge: 60 })`; answers `{ userId }`. */
+  recent(credential: Credential): Promise<Outcome>;
+  /**
+   * A handler under `@RequireClaim('urn:test:tier', (tier) => tier === 'gold')`; answers
+   * `{ userId }`.
+   */
+  claim(credential: Credential): Promise<Outcome>;
+  /**
+   * A handler under `@OptionalSession()` and `@RequirePermission('reports:read')`; answers
+   * `{ userId: session?.userId ?? null }`.
+   */
+  optional(credential: Credential): Promise<Outcome>;
 }
 
 /**
@@ -67,6 +94,17 @@ export interface World {
   emulator: WorkOSEmulator;
   cookie(organizationId: string, accessTokenExpiresIn?: number): Promise<Credential>;
   bearer(organizationId: string, accessTokenExpiresIn?: number): Promise<Credential>;
+  /**
+   * Alice's session in the organization with its token's claims changed and signed again with
+   * the emulator's key: what the emulator does not mint (an impersonator's `act`, an old
+   * `auth_time`, a claim of the app's JWT template). As a cookie, the sealed session keeps its
+   * live refresh token.
+   */
+  resigned(
+    kind: 'cookie' | 'bearer',
+    organizationId: string,
+    claims: Record<string, unknown>,
+  ): Promise<Credential>;
 }
 
 export async function startWorld(): Promise<World> {
@@ -82,6 +120,16 @@ export async function startWorld(): Promise<World> {
     async bearer(organizationId, accessTokenExpiresIn) {
       const s = await session(organizationId, accessTokenExpiresIn);
       return { kind: 'bearer', value: s.accessToken };
+    },
+    async resigned(kind, organizationId, claims) {
+      const s = await session(organizationId);
+      const accessToken = await emulator.signAccessToken({
+        ...decodeJwt(s.accessToken),
+        ...claims,
+      });
+      return kind === 'bearer'
+        ? { kind, value: accessToken }
+        : { kind, value: emulator.sealSession({ ...s, accessToken }, COOKIE_PASSWORD) };
     },
   };
 }
@@ -124,6 +172,7 @@ export function describeBehaviourTable(transport: TransportUnderTest): void {
   describe(`behaviour table on ${transport.name}`, () => {
     let world: World;
     let watcher: ReturnType<typeof watchProcess>;
+    const audit = new AuditCapture();
     const outcomes: Outcome[] = [];
     const record = (outcome: Outcome) => {
       outcomes.push(outcome);
@@ -133,7 +182,7 @@ export function describeBehaviourTable(transport: TransportUnderTest): void {
     beforeAll(async () => {
       watcher = watchProcess();
       world = await startWorld();
-      await transport.start(world.emulator);
+      await transport.start(world.emulator, audit);
     });
     afterAll(async () => {
       await transport.stop();
@@ -214,6 +263,188 @@ export function describeBehaviourTable(transport: TransportUnderTest): void {
       allowed(record(await transport.userGuarded(await world.bearer(ORG_B))));
       const off = refused(record(await transport.userGuarded(await world.cookie(ORG_A))));
       expect(off.code).toBe(transport.codes.guardDenied);
+    });
+
+    describe('access decorators: each decision, its reason, its audit record', () => {
+      const IMPERSONATOR = 'admin@example.test';
+      const organization = (tenant: string) => ({
+        check: 'organization',
+        claim: 'org_id',
+        required: [tenant],
+      });
+      const permission = { check: 'permission', claim: 'permissions', required: ['reports:read'] };
+      const noImpersonation = { check: 'no-impersonation', claim: 'act', required: [] };
+      const role = { check: 'role', claim: 'roles', required: ['admin'] };
+      const recentAuth = { check: 'recent-auth', claim: 'auth_time', required: ['60'] };
+      const tier = { check: 'claim', claim: 'urn:test:tier', required: [] };
+      const hourAgo = () => Math.floor(Date.now() / 1000) - 3600;
+
+      // Each row asserts only the records its own requests produced.
+      beforeEach(() => void audit.take());
+
+      it('tenant, own organization (cookie and Bearer): allowed, organization then permission audited', async () => {
+        for (const credential of [await world.cookie(ORG_B), await world.bearer(ORG_B)]) {
+          const out = allowed(record(await transport.tenant(credential, ORG_B)));
+          expect(out.data).toEqual({ userId: ALICE, organizationId: ORG_B });
+          expect(audit.takeAccess()).toEqual([
+            { allowed: true, ...organization(ORG_B) },
+            { allowed: true, ...permission },
+          ]);
+        }
+      });
+
+      it('tenant without the permission: PERMISSION_DENIED, decided before the flag', async () => {
+        // ORG_A has neither reports:read nor beta: access checks come first.
+        const out = refused(record(await transport.tenant(await world.cookie(ORG_A), ORG_A)));
+        expect(out).toMatchObject({
+          reason: 'PERMISSION_DENIED',
+          code: transport.codes.forbidden,
+        });
+        const records = audit.take();
+        expect(records.filter((r) => r.event === 'flag_decision')).toEqual([]);
+        expect(records.map((r) => [r.event, r.allowed])).toEqual([
+          ['access_decision', true],
+          ['access_decision', false],
+        ]);
+        expect(records[1]).toMatchObject({ ...permission, reason: 'PERMISSION_DENIED' });
+      });
+
+      it('cross-tenant (a token of ORG_B naming ORG_A, cookie and Bearer): ORGANIZATION_MISMATCH', async () => {
+        for (const credential of [await world.cookie(ORG_B), await world.bearer(ORG_B)]) {
+          const out = refused(record(await transport.tenant(credential, ORG_A)));
+          expect(out).toMatchObject({
+            reason: 'ORGANIZATION_MISMATCH',
+            code: transport.codes.forbidden,
+          });
+          expect(audit.takeAccess()).toEqual([
+            { allowed: false, ...organization(ORG_A), reason: 'ORGANIZATION_MISMATCH' },
+          ]);
+        }
+      });
+
+      it('tenant without a session: NO_SESSION, no decision audited', async () => {
+        const out = refused(record(await transport.tenant({ kind: 'none' }, ORG_B)));
+        expect(out).toMatchObject({ reason: 'NO_SESSION', code: transport.codes.unauthenticated });
+        expect(audit.take()).toEqual([]);
+      });
+
+      it("admin: the class's @DenyImpersonation and the method's @RequireRole both decide", async () => {
+        const out = allowed(record(await transport.admin(await world.cookie(ORG_B))));
+        expect(out.data).toEqual({ userId: ALICE });
+        expect(audit.takeAccess()).toEqual([
+          { allowed: true, ...noImpersonation },
+          { allowed: true, ...role },
+        ]);
+      });
+
+      it('admin as a member: ROLE_REQUIRED', async () => {
+        const out = refused(record(await transport.admin(await world.bearer(ORG_A))));
+        expect(out).toMatchObject({ reason: 'ROLE_REQUIRED', code: transport.codes.forbidden });
+        expect(audit.takeAccess()).toEqual([
+          { allowed: true, ...noImpersonation },
+          { allowed: false, ...role, reason: 'ROLE_REQUIRED' },
+        ]);
+      });
+
+      it('admin, impersonated (cookie and Bearer): IMPERSONATION_DENIED, the impersonator audited', async () => {
+        const act = { act: { sub: IMPERSONATOR } };
+        for (const kind of ['cookie', 'bearer'] as const) {
+          const credential = await world.resigned(kind, ORG_B, act);
+          const out = refused(record(await transport.admin(credential)));
+          expect(out).toMatchObject({
+            reason: 'IMPERSONATION_DENIED',
+            code: transport.codes.forbidden,
+          });
+          expect(audit.takeAccess()).toEqual([
+            {
+              allowed: false,
+              ...noImpersonation,
+              reason: 'IMPERSONATION_DENIED',
+              impersonator: IMPERSONATOR,
+            },
+          ]);
+        }
+      });
+
+      it('impersonated where not denied: allowed, the impersonator still audited', async () => {
+        const credential = await world.resigned('bearer', ORG_B, { act: { sub: IMPERSONATOR } });
+        const out = allowed(record(await transport.recent(credential)));
+        expect(out.data).toEqual({ userId: ALICE });
+        expect(audit.takeAccess()).toEqual([
+          { allowed: true, ...recentAuth, impersonator: IMPERSONATOR },
+        ]);
+      });
+
+      it('recent auth: a fresh sign-in allowed', async () => {
+        const out = allowed(record(await transport.recent(await world.cookie(ORG_B))));
+        expect(out.data).toEqual({ userId: ALICE });
+        expect(audit.takeAccess()).toEqual([{ allowed: true, ...recentAuth }]);
+      });
+
+      it('recent auth, signed in an hour ago (cookie and Bearer): RECENT_AUTH_REQUIRED, unauthenticated', async () => {
+        for (const kind of ['cookie', 'bearer'] as const) {
+          const credential = await world.resigned(kind, ORG_B, { auth_time: hourAgo() });
+          const out = refused(record(await transport.recent(credential)));
+          expect(out).toMatchObject({
+            reason: 'RECENT_AUTH_REQUIRED',
+            code: transport.codes.unauthenticated,
+          });
+          expect(audit.takeAccess()).toEqual([
+            { allowed: false, ...recentAuth, reason: 'RECENT_AUTH_REQUIRED' },
+          ]);
+        }
+      });
+
+      it('claim: gold allowed; silver or no claim refused CLAIM_REQUIRED', async () => {
+        const gold = await world.resigned('bearer', ORG_B, { 'urn:test:tier': 'gold' });
+        expect(allowed(record(await transport.claim(gold))).data).toEqual({ userId: ALICE });
+        expect(audit.takeAccess()).toEqual([{ allowed: true, ...tier }]);
+        const silver = await world.resigned('cookie', ORG_B, { 'urn:test:tier': 'silver' });
+        for (const credential of [silver, await world.bearer(ORG_B)]) {
+          const out = refused(record(await transport.claim(credential)));
+          expect(out).toMatchObject({ reason: 'CLAIM_REQUIRED', code: transport.codes.forbidden });
+          expect(audit.takeAccess()).toEqual([
+            { allowed: false, ...tier, reason: 'CLAIM_REQUIRED' },
+          ]);
+        }
+      });
+
+      it('optional session, no credential: through unchecked, nothing audited', async () => {
+        const out = allowed(record(await transport.optional({ kind: 'none' })));
+        expect(out.data).toEqual({ userId: null });
+        expect(audit.take()).toEqual([]);
+      });
+
+      it('optional session, valid credential: checked and answered with its user', async () => {
+        const out = allowed(record(await transport.optional(await world.bearer(ORG_B))));
+        expect(out.data).toEqual({ userId: ALICE });
+        expect(audit.takeAccess()).toEqual([{ allowed: true, ...permission }]);
+      });
+
+      it('optional session, tampered cookie and Bearer: refused, never served as anonymous', async () => {
+        const cookie = refused(record(await transport.optional(tamper(await world.cookie(ORG_B)))));
+        expect(cookie).toMatchObject({
+          reason: 'INVALID_SESSION',
+          code: transport.codes.unauthenticated,
+        });
+        const bearer = refused(record(await transport.optional(tamper(await world.bearer(ORG_B)))));
+        expect(bearer).toMatchObject({
+          reason: 'INVALID_JWT',
+          code: transport.codes.unauthenticated,
+        });
+        expect(audit.take()).toEqual([]);
+      });
+
+      it('optional session without the permission: PERMISSION_DENIED', async () => {
+        const out = refused(record(await transport.optional(await world.cookie(ORG_A))));
+        expect(out).toMatchObject({
+          reason: 'PERMISSION_DENIED',
+          code: transport.codes.forbidden,
+        });
+        expect(audit.takeAccess()).toEqual([
+          { allowed: false, ...permission, reason: 'PERMISSION_DENIED' },
+        ]);
+      });
     });
 
     it('no answer was an internal error, and the process is alive', async () => {

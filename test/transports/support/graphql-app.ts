@@ -6,7 +6,7 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -16,9 +16,17 @@ import request from 'supertest';
 import {
   AuthKitModule,
   CurrentSession,
+  DenyImpersonation,
   FlagService,
+  OptionalSession,
+  RequireClaim,
   RequireFlag,
+  RequireOrganization,
+  RequirePermission,
+  RequireRecentAuth,
+  RequireRole,
   SessionService,
+  type AuthKitSession,
   type AuthKitModuleExtras,
   type AuthKitModuleOptions,
 } from '../../../lib/index.js';
@@ -84,6 +92,61 @@ export class TableResolver {
   @UseGuards(UserFlagGuard)
   userGuarded(): OkAnswer {
     return { ok: true };
+  }
+}
+
+@ObjectType()
+class MaybeUser {
+  @Field(() => String, { nullable: true })
+  userId!: string | null;
+}
+
+/**
+ * The table's access handlers, as root queries. GraphQL has no route parameter: the tenant
+ * `@RequireOrganization({ param })` compares is the field's argument of that name.
+ */
+@Resolver()
+class AccessResolver {
+  @Query(() => Identity, { nullable: true })
+  @RequirePermission('reports:read')
+  @RequireOrganization({ param: 'orgId' })
+  @RequireFlag('beta')
+  tenant(
+    @Args('orgId') _orgId: string,
+    @CurrentSession('userId') userId: string,
+    @CurrentSession('organizationId') organizationId: string,
+  ): Identity {
+    return { userId, organizationId };
+  }
+
+  @Query(() => Identity, { nullable: true })
+  @RequireRecentAuth({ maxAge: 60 })
+  recent(@CurrentSession('userId') userId: string): Identity {
+    return { userId };
+  }
+
+  @Query(() => Identity, { nullable: true })
+  @RequireClaim('urn:test:tier', (tier) => tier === 'gold')
+  claim(@CurrentSession('userId') userId: string): Identity {
+    return { userId };
+  }
+
+  @Query(() => MaybeUser, { nullable: true })
+  @OptionalSession()
+  @RequirePermission('reports:read')
+  optional(@CurrentSession() session: AuthKitSession | undefined): MaybeUser {
+    return { userId: session?.userId ?? null };
+  }
+}
+
+/** One requirement on the resolver class, one on the field: both must hold. */
+@Resolver()
+@DenyImpersonation()
+class AdminResolver {
+  @Query(() => Identity, { nullable: true })
+  @RequireRole('admin')
+  admin(@CurrentSession('userId') userId: string): Identity {
+    return { userId };
   }
 }
 
@@ -229,8 +292,8 @@ export function outcomeOf(answer: GraphQLAnswer, field: string): Outcome {
 /** The behaviour table over GraphQL-over-HTTP: Apollo on Express, or Mercurius on Fastify. */
 export function graphqlTransport(driver: GraphQLDriverName): TransportUnderTest {
   let app: GraphQLApp;
-  const ask = async (field: string, selection: string, credential: Credential) =>
-    outcomeOf(await app.query(`{ ${field} { ${selection} } }`, credential), field);
+  const ask = async (field: string, selection: string, credential: Credential, args = '') =>
+    outcomeOf(await app.query(`{ ${field}${args} { ${selection} } }`, credential), field);
   return {
     name: driver === 'apollo' ? 'graphql (apollo, express)' : 'graphql (mercurius, fastify)',
     refreshes: true,
@@ -240,12 +303,23 @@ export function graphqlTransport(driver: GraphQLDriverName): TransportUnderTest 
       // Apollo turns Nest's ForbiddenException into FORBIDDEN; Mercurius sends its message.
       guardDenied: driver === 'apollo' ? 'FORBIDDEN' : 'Forbidden resource',
     },
-    async start(emulator) {
-      app = await startGraphQLApp({ driver, emulator });
+    async start(emulator, audit) {
+      app = await startGraphQLApp({
+        driver,
+        emulator,
+        resolvers: [AccessResolver, AdminResolver],
+        authkit: { audit },
+      });
     },
     stop: () => app.close(),
     gated: (credential) => ask('gated', 'userId organizationId', credential),
     service: (credential) => ask('service', 'beta userId', credential),
     userGuarded: (credential) => ask('userGuarded', 'ok', credential),
+    tenant: (credential, orgId) =>
+      ask('tenant', 'userId organizationId', credential, `(orgId: ${JSON.stringify(orgId)})`),
+    admin: (credential) => ask('admin', 'userId', credential),
+    recent: (credential) => ask('recent', 'userId', credential),
+    claim: (credential) => ask('claim', 'userId', credential),
+    optional: (credential) => ask('optional', 'userId', credential),
   };
 }

@@ -17,9 +17,18 @@ import request from 'supertest';
 import {
   AuthKitModule,
   CurrentSession,
+  DenyImpersonation,
   FlagService,
+  OptionalSession,
+  RequireClaim,
   RequireFlag,
+  RequireOrganization,
+  RequirePermission,
+  RequireRecentAuth,
+  RequireRole,
   SessionService,
+  type AuthKitSession,
+  type FlagAuditSink,
 } from '../../../lib/index.js';
 import type { WorkOSEmulator } from '../../../lib/testing/index.js';
 import { sessionCookieFrom } from '../../e2e/support/app.fixture.js';
@@ -62,14 +71,66 @@ class TableController {
   }
 }
 
+/** The table's access handlers (the tenant is the route parameter `orgId`). */
+@Controller('table')
+class AccessController {
+  @Get('orgs/:orgId/tenant')
+  @RequirePermission('reports:read')
+  @RequireOrganization({ param: 'orgId' })
+  @RequireFlag('beta')
+  tenant(
+    @CurrentSession('userId') userId: string,
+    @CurrentSession('organizationId') organizationId: string,
+  ) {
+    return { userId, organizationId };
+  }
+
+  @Get('recent')
+  @RequireRecentAuth({ maxAge: 60 })
+  recent(@CurrentSession('userId') userId: string) {
+    return { userId };
+  }
+
+  @Get('claim')
+  @RequireClaim('urn:test:tier', (tier) => tier === 'gold')
+  claim(@CurrentSession('userId') userId: string) {
+    return { userId };
+  }
+
+  @Get('optional')
+  @OptionalSession()
+  @RequirePermission('reports:read')
+  optional(@CurrentSession() session: AuthKitSession | undefined) {
+    return { userId: session?.userId ?? null };
+  }
+}
+
+/** One requirement on the class, one on the method: both must hold. */
+@Controller('table/admin')
+@DenyImpersonation()
+class AdminController {
+  @Get()
+  @RequireRole('admin')
+  admin(@CurrentSession('userId') userId: string) {
+    return { userId };
+  }
+}
+
 /** The table's app on Express or Fastify, initialised (not listening). */
 async function createTableApp(
   platform: 'express' | 'fastify',
   emulator: WorkOSEmulator,
+  audit?: FlagAuditSink,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD })],
-    controllers: [TableController],
+    imports: [
+      AuthKitModule.forRoot({
+        ...emulator.connection(),
+        cookiePassword: COOKIE_PASSWORD,
+        ...(audit ? { audit } : {}),
+      }),
+    ],
+    controllers: [TableController, AccessController, AdminController],
     providers: [UserFlagGuard],
   }).compile();
   const app =
@@ -112,14 +173,20 @@ export function httpTransport(platform: 'express' | 'fastify'): TransportUnderTe
     name: `http (${platform})`,
     refreshes: true,
     codes: { unauthenticated: 401, forbidden: 403, guardDenied: 403 },
-    async start(emulator: WorkOSEmulator) {
-      app = await createTableApp(platform, emulator);
+    async start(emulator, audit) {
+      app = await createTableApp(platform, emulator, audit);
       server = app.getHttpServer() as Server;
     },
     stop: () => app.close(),
     gated: (credential) => ask('/table/gated', credential),
     service: (credential) => ask('/table/service', credential),
     userGuarded: (credential) => ask('/table/user-guarded', credential),
+    tenant: (credential, orgId) =>
+      ask(`/table/orgs/${encodeURIComponent(orgId)}/tenant`, credential),
+    admin: (credential) => ask('/table/admin', credential),
+    recent: (credential) => ask('/table/recent', credential),
+    claim: (credential) => ask('/table/claim', credential),
+    optional: (credential) => ask('/table/optional', credential),
   };
 }
 

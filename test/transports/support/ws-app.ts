@@ -25,11 +25,19 @@ import {
   AuthKitGuard,
   AuthKitModule,
   CurrentSession,
+  DenyImpersonation,
   FlagService,
+  OptionalSession,
   REAUTHENTICATE_EVENT,
+  RequireClaim,
   RequireFlag,
+  RequireOrganization,
+  RequirePermission,
+  RequireRecentAuth,
+  RequireRole,
   SessionService,
   withUpgradeRequests,
+  type AuthKitSession,
   type AuthKitModuleExtras,
   type AuthKitModuleOptions,
 } from '../../../lib/index.js';
@@ -83,8 +91,60 @@ export function tableGateway(kind: WsKind): Type {
     userGuarded() {
       return answer(kind, 'user-guarded', { ok: true });
     }
+
+    // A socket has no route parameter: the tenant is the message's `orgId` field.
+    @SubscribeMessage('tenant')
+    @RequirePermission('reports:read')
+    @RequireOrganization({ param: 'orgId' })
+    @RequireFlag('beta')
+    tenant(
+      @CurrentSession('userId') userId: string,
+      @CurrentSession('organizationId') organizationId: string,
+    ) {
+      return answer(kind, 'tenant', { userId, organizationId });
+    }
+
+    @SubscribeMessage('recent')
+    @RequireRecentAuth({ maxAge: 60 })
+    recent(@CurrentSession('userId') userId: string) {
+      return answer(kind, 'recent', { userId });
+    }
+
+    @SubscribeMessage('claim')
+    @RequireClaim('urn:test:tier', (tier) => tier === 'gold')
+    claim(@CurrentSession('userId') userId: string) {
+      return answer(kind, 'claim', { userId });
+    }
+
+    @SubscribeMessage('optional')
+    @OptionalSession()
+    @RequirePermission('reports:read')
+    optional(@CurrentSession() session: AuthKitSession | undefined) {
+      return answer(kind, 'optional', { userId: session?.userId ?? null });
+    }
   }
   return TableGateway;
+}
+
+/** Where the admin gateway listens: its own path (`ws`) or namespace (socket.io). */
+const ADMIN_GATEWAY = '/admin';
+
+/**
+ * The table's `admin` handler on a gateway of its own, as a class-level requirement applies to
+ * every handler of the class: `@DenyImpersonation()` on the gateway, `@RequireRole` on the
+ * method. `ws` serves one gateway per path, socket.io one per namespace.
+ */
+function adminGateway(kind: WsKind): Type {
+  @WebSocketGateway(kind === 'ws' ? { path: ADMIN_GATEWAY } : { namespace: ADMIN_GATEWAY })
+  @DenyImpersonation()
+  class AdminGateway {
+    @SubscribeMessage('admin')
+    @RequireRole('admin')
+    admin(@CurrentSession('userId') userId: string) {
+      return answer(kind, 'admin', { userId });
+    }
+  }
+  return AdminGateway;
 }
 
 /**
@@ -337,10 +397,15 @@ function wsClient(url: string, credential: Credential): TestClient {
 /** The behaviour table over a gateway: one new connection per call, credential at the handshake. */
 export function wsTransport(kind: WsKind): TransportUnderTest {
   let server: WsApp;
-  const ask = async (event: string, credential: Credential): Promise<Outcome> => {
-    const client = connect(kind, server.url, credential);
+  const ask = async (
+    event: string,
+    credential: Credential,
+    data: Record<string, unknown> = {},
+    path = '',
+  ): Promise<Outcome> => {
+    const client = connect(kind, server.url + path, credential);
     try {
-      return await client.ask(event);
+      return await client.ask(event, data);
     } finally {
       await client.close();
     }
@@ -349,15 +414,21 @@ export function wsTransport(kind: WsKind): TransportUnderTest {
     name: kind === 'ws' ? 'ws (WsAdapter)' : 'socket.io',
     refreshes: false,
     codes: { unauthenticated: 401, forbidden: 403, guardDenied: 'Forbidden resource' },
-    async start(emulator) {
+    async start(emulator, audit) {
       server = await startWsApp(kind, emulator, {
         gateway: tableGateway(kind),
-        providers: [UserFlagGuard],
+        providers: [UserFlagGuard, adminGateway(kind)],
+        options: { audit },
       });
     },
     stop: () => server.close(),
     gated: (credential) => ask('gated', credential),
     service: (credential) => ask('service', credential),
     userGuarded: (credential) => ask('user-guarded', credential),
+    tenant: (credential, orgId) => ask('tenant', credential, { orgId }),
+    admin: (credential) => ask('admin', credential, {}, ADMIN_GATEWAY),
+    recent: (credential) => ask('recent', credential),
+    claim: (credential) => ask('claim', credential),
+    optional: (credential) => ask('optional', credential),
   };
 }
