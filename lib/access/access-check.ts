@@ -27,6 +27,7 @@ export function checkAccess(
   session: AuthKitSession,
   context: ExecutionContext,
   nowSeconds: number,
+  clockToleranceSeconds: number,
 ): AccessOutcome {
   switch (requirement.kind) {
     case 'permission':
@@ -62,8 +63,12 @@ export function checkAccess(
           };
     case 'recent-auth': {
       const authTime = session.claims.auth_time;
-      // No `auth_time`: when the user signed in is unknown, so not recently (fail closed).
-      const recent = typeof authTime === 'number' && nowSeconds - authTime <= requirement.maxAge;
+      // No `auth_time`: when the user signed in is unknown, so not recently (fail closed); one
+      // in the future beyond the clock tolerance is no sign-in at all.
+      const recent =
+        typeof authTime === 'number' &&
+        nowSeconds - authTime <= requirement.maxAge &&
+        authTime <= nowSeconds + clockToleranceSeconds;
       const required = [String(requirement.maxAge)];
       return recent
         ? { allowed: true, claim: 'auth_time', required, missing: NONE }

@@ -150,7 +150,13 @@ export class AccessGuard extends AuthKitGuardBase {
         this.refuse(context, state.refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS', session);
       const now = Date.now() / 1000;
       for (const requirement of access) {
-        const outcome = checkAccess(requirement, session, context, now);
+        const outcome = checkAccess(
+          requirement,
+          session,
+          context,
+          now,
+          this.config.clockToleranceSeconds,
+        );
         if (this.audit.enabled) this.recordAccess(context, requirement, outcome, session);
         if (outcome.refusal) this.refuseAccess(context, outcome, session);
       }

@@ -254,6 +254,8 @@ describe.each<Platform>(['express', 'fastify'])('access decorators on %s', (plat
     );
     const none = await bearer(`/orgs/${ORG_B}/reports/export`, { auth_time: undefined }, 'post');
     expect([none.status, none.body.reason]).toEqual([401, 'RECENT_AUTH_REQUIRED']);
+    const future = await bearer(`/orgs/${ORG_B}/reports/export`, { auth_time: now + 3600 }, 'post');
+    expect([future.status, future.body.reason]).toEqual([401, 'RECENT_AUTH_REQUIRED']);
   });
 
   it('entitlements and custom claims: refused with their reasons, allowed when held; a throwing test refuses', async () => {
