@@ -1,4 +1,4 @@
-// The e2e and transport suites against @workos-inc/node 12 (installed beside 11 as the npm
+// The e2e suites against @workos-inc/node 12 (installed beside 11 as the npm
 // alias `workos-node-12`): every import of the SDK, ours and the tests', resolves to it.
 import base from './jest.config.js';
 
@@ -9,5 +9,5 @@ export default {
     ...base.moduleNameMapper,
     '^@workos-inc/node$': 'workos-node-12',
   },
-  testMatch: ['<rootDir>/test/e2e/**/*.spec.ts', '<rootDir>/test/transports/**/*.spec.ts'],
+  testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
 };

@@ -7,6 +7,7 @@ import { ApiController } from './api.controller.js';
 import { DEMO, type Demo } from './demo.js';
 import { GatedPagesController } from './gated-pages.controller.js';
 import { HomeController } from './home.controller.js';
+import { MembersController } from './members.controller.js';
 import { HtmlErrorsFilter } from './html-errors.filter.js';
 import { LiveGateway } from './live.gateway.js';
 import { ReportsResolver } from './reports.resolver.js';
@@ -26,7 +27,13 @@ export class AppModule {
           fieldResolverEnhancers: ['guards'],
         }),
       ],
-      controllers: [HomeController, GatedPagesController, ApiController, SessionController],
+      controllers: [
+        HomeController,
+        GatedPagesController,
+        MembersController,
+        ApiController,
+        SessionController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: HtmlErrorsFilter },
         ReportsResolver,

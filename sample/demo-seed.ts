@@ -6,7 +6,8 @@ export const INITECH = 'org_01INITECH';
 
 /**
  * The demo world: Alice belongs to Acme (her first, default organization) and Globex, Bob to
- * Globex, Carol to Initech. `beta` targets Acme only: widen it to All on the flags page to
+ * Globex, Carol to Initech; Alice manages Acme's members (`members:manage`), not Globex's.
+ * `beta` targets Acme only: widen it to All on the flags page to
  * reproduce the reported scenario and watch what each organization's token says.
  */
 export const demoSeed: WorkOSEmulatorOptions = {
@@ -21,7 +22,12 @@ export const demoSeed: WorkOSEmulatorOptions = {
     { id: INITECH, name: 'Initech' },
   ],
   memberships: [
-    { userId: 'user_01ALICE', organizationId: ACME, role: 'admin', permissions: ['reports:read'] },
+    {
+      userId: 'user_01ALICE',
+      organizationId: ACME,
+      role: 'admin',
+      permissions: ['reports:read', 'members:manage'],
+    },
     { userId: 'user_01ALICE', organizationId: GLOBEX, role: 'member' },
     { userId: 'user_01BOB', organizationId: GLOBEX, role: 'admin' },
     { userId: 'user_01CAROL', organizationId: INITECH, role: 'member' },

@@ -6,6 +6,8 @@ interface Failure {
   reason?: string;
   flags?: string[];
   mode?: string;
+  missing?: string[];
+  maxAge?: number;
   message?: string;
 }
 
@@ -32,13 +34,21 @@ export class HtmlErrorsFilter implements ExceptionFilter {
     const failure: Failure = typeof body === 'object' ? (body as Failure) : { message: body };
     if (status === 401 && failure.reason !== 'REFRESH_UNAVAILABLE') {
       const returnTo = adapter.getRequestUrl(req);
-      return adapter.redirect(res, 302, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+      // A sign-in that is too old: WorkOS asks the user to authenticate again (max_age).
+      const maxAge = failure.reason === 'RECENT_AUTH_REQUIRED' ? `&maxAge=${failure.maxAge}` : '';
+      return adapter.redirect(
+        res,
+        302,
+        `/auth/login?returnTo=${encodeURIComponent(returnTo)}${maxAge}`,
+      );
     }
     adapter.setHeader(res, 'Content-Type', 'text/html; charset=utf-8');
     const detail =
       failure.reason === 'FLAG_DISABLED'
         ? `This page needs ${esc((failure.flags ?? []).join(failure.mode === 'any' ? ' or ' : ' and '))}, which your token does not carry for this organization.`
-        : esc(failure.message ?? failure.reason ?? 'Something went wrong.');
+        : failure.reason === 'PERMISSION_DENIED'
+          ? `This page needs the permission ${esc((failure.missing ?? []).join(', '))} in this organization.`
+          : esc(failure.message ?? failure.reason ?? 'Something went wrong.');
     adapter.reply(
       res,
       page(
