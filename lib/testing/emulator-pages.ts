@@ -1,9 +1,17 @@
+import {
+  effectivePermissions,
+  membershipRoles,
+  type EmulatorMembership,
+  type EmulatorRole,
+} from './access-model.js';
+import type { EmulatorSessionInfo } from './emulator-sessions.js';
 import { isFlagOn, type EmulatorFlag } from './flag-model.js';
 
 /*
- * The emulator's browser pages: the hosted login (pick a user and an organization) and the
- * flags admin page (toggle, org rule None / Some / All, users and organizations targeted on or
- * off). Plain HTML forms, no scripts; every interpolated value is escaped.
+ * The emulator's browser pages: the hosted login (pick a user and an organization), the flags
+ * admin page (toggle, org rule None / Some / All, users and organizations targeted on or off)
+ * and the members page (change a member's role, revoke a session). Plain HTML forms, no
+ * scripts; every interpolated value is escaped.
  */
 
 export interface PageUser {
@@ -16,15 +24,18 @@ export interface PageOrganization {
   id: string;
   name: string;
 }
-export interface PageMembership {
-  userId: string;
-  organizationId: string;
-  role?: string;
-}
+export type PageMembership = EmulatorMembership;
 export interface PageWorld {
   users: PageUser[];
   organizations: PageOrganization[];
   memberships: PageMembership[];
+  /** Environment roles (their permissions count in the members page's effective column). */
+  roles?: EmulatorRole[];
+}
+
+/** Only active memberships can be signed into. */
+function active(world: PageWorld): PageMembership[] {
+  return world.memberships.filter((m) => (m.status ?? 'active') === 'active');
 }
 
 export function escapeHtml(value: unknown): string {
@@ -75,16 +86,17 @@ export function loginPage(
   const users = [...world.users].sort(
     (a, b) => Number(b.email === options.loginHint) - Number(a.email === options.loginHint),
   );
+  const signable = active(world);
   const buttons: string[] = [];
   for (const user of users) {
-    const memberships = world.memberships.filter(
+    const memberships = signable.filter(
       (m) =>
         m.userId === user.id &&
         (options.organizationId === undefined || m.organizationId === options.organizationId),
     );
     // A user without any membership signs in without an organization, unless one was asked for.
     const orgless =
-      options.organizationId === undefined && !world.memberships.some((m) => m.userId === user.id);
+      options.organizationId === undefined && !signable.some((m) => m.userId === user.id);
     const choices: Array<string | undefined> = orgless
       ? [undefined]
       : memberships.map((m) => m.organizationId);
@@ -121,12 +133,12 @@ export function indexPage(world: PageWorld): string {
   const rows = world.memberships
     .map(
       (m) =>
-        `<tr><td>${escapeHtml(email.get(m.userId) ?? m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td><td>${escapeHtml(m.role ?? 'member')}</td></tr>`,
+        `<tr><td>${escapeHtml(email.get(m.userId) ?? m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td><td>${escapeHtml(membershipRoles(m).join(', '))}</td></tr>`,
     )
     .join('');
   return frame(
     'Emulator',
-    `<h1>WorkOS emulator</h1><p><a href="/_emulator/flags" data-testid="flags-link">Feature flags</a></p>
+    `<h1>WorkOS emulator</h1><p><a href="/_emulator/flags" data-testid="flags-link">Feature flags</a> · <a href="/_emulator/members" data-testid="members-link">Members and sessions</a></p>
 <h2>Users</h2><ul data-testid="users">${users}</ul>
 <h2>Organizations</h2><ul data-testid="organizations">${orgs}</ul>
 <h2>Memberships</h2><table data-testid="memberships"><tr><th>User</th><th>Organization</th><th>Role</th></tr>${rows}</table>`,
@@ -198,5 +210,75 @@ session at its next refresh.</p>
 ${rows}</table>
 <h2>What each membership gets now</h2>
 <table data-testid="evaluations"><tr><th>User · organization</th>${header}</tr>${matrix}</table>`,
+  );
+}
+
+/**
+ * Members and sessions: one row per membership (roles, effective permissions, status, a form
+ * that sets one role), then one row per issued session with a Revoke button while it is active.
+ * A change reaches a session's token at its next refresh; a revocation kills its refresh token.
+ *
+ * @example
+ * html(res, 200, membersPage(world, emulator.sessions()));
+ */
+export function membersPage(world: PageWorld, sessions: EmulatorSessionInfo[]): string {
+  const orgName = new Map(world.organizations.map((o) => [o.id, o.name]));
+  const email = new Map(world.users.map((u) => [u.id, u.email]));
+  const roles = new Map((world.roles ?? []).map((r) => [r.slug, r]));
+  // The environment's roles, the usual two, and any a membership holds: what the select offers.
+  const choices = [
+    ...new Set([
+      ...roles.keys(),
+      'member',
+      'admin',
+      ...world.memberships.flatMap((m) => membershipRoles(m)),
+    ]),
+  ];
+  const members = world.memberships
+    .map((m) => {
+      const id = `${escapeHtml(m.userId)}-${escapeHtml(m.organizationId)}`;
+      const held = membershipRoles(m);
+      const options = choices
+        .map(
+          (slug) =>
+            `<option value="${escapeHtml(slug)}"${slug === held[0] ? ' selected' : ''}>${escapeHtml(slug)}</option>`,
+        )
+        .join('');
+      return `<tr data-testid="member-${id}">
+<td>${escapeHtml(email.get(m.userId) ?? m.userId)}</td><td>${escapeHtml(orgName.get(m.organizationId) ?? m.organizationId)}</td>
+<td data-testid="member-${id}-roles">${escapeHtml(held.join(', '))}</td>
+<td data-testid="member-${id}-permissions">${escapeHtml(effectivePermissions(m, roles).join(', '))}</td>
+<td>${escapeHtml(m.status ?? 'active')}</td>
+<td><form method="post" action="/_emulator/members/role">
+<input type="hidden" name="user_id" value="${escapeHtml(m.userId)}">
+<input type="hidden" name="organization_id" value="${escapeHtml(m.organizationId)}">
+<select name="role" data-testid="member-${id}-role">${options}</select>
+<button type="submit" data-testid="member-${id}-save">Set role</button></form></td>
+</tr>`;
+    })
+    .join('\n');
+  const rows = sessions
+    .map((s) => {
+      const sid = escapeHtml(s.id);
+      const action =
+        s.status === 'active'
+          ? `<form method="post" action="/_emulator/sessions/revoke"><input type="hidden" name="session_id" value="${sid}"><button type="submit" data-testid="revoke-${sid}">Revoke</button></form>`
+          : `<span class="muted">${escapeHtml(s.status)}</span>`;
+      const org = s.organizationId ? (orgName.get(s.organizationId) ?? s.organizationId) : '';
+      const by = s.impersonator ? ` (impersonated by ${s.impersonator.email})` : '';
+      return `<tr data-testid="session-${sid}"><td><code>${sid}</code></td><td>${escapeHtml((email.get(s.userId) ?? s.userId) + by)}</td><td>${escapeHtml(org)}</td><td>${escapeHtml(s.createdAt)}</td><td>${action}</td></tr>`;
+    })
+    .join('\n');
+  return frame(
+    'Members',
+    `<p><a href="/_emulator">Emulator</a></p><h1>Members</h1>
+<p class="muted">Sessions see a role change at their next refresh. Revoking a session ends its
+refresh token at once and sends <code>session.revoked</code>; its current access token lives
+until it expires unless the app revokes on that event.</p>
+<table data-testid="members"><tr><th>User</th><th>Organization</th><th>Roles</th><th>Permissions</th><th>Status</th><th>Role</th></tr>
+${members}</table>
+<h2>Sessions</h2>
+<table data-testid="sessions"><tr><th>Session</th><th>User</th><th>Organization</th><th>Created</th><th></th></tr>
+${rows || '<tr><td colspan="5" class="muted">No session issued yet.</td></tr>'}</table>`,
   );
 }

@@ -1,10 +1,40 @@
 import type { User } from '@workos-inc/node';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createHash, createHmac, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seal, type CookiePasswords } from '../session/iron.js';
-import { errorPage, flagsPage, indexPage, loginPage, type PageWorld } from './emulator-pages.js';
+import {
+  effectivePermissions,
+  membershipData,
+  membershipRoles,
+  roleData,
+  type EmulatorMembership,
+  type EmulatorMembershipStatus,
+  type EmulatorRole,
+  type MembershipRecord,
+  type RoleRecord,
+} from './access-model.js';
+import {
+  apiKeyData,
+  ApiKeyRegistry,
+  type EmulatorApiKey,
+  type EmulatorApiKeyOwner,
+} from './emulator-api-keys.js';
+import {
+  errorPage,
+  flagsPage,
+  indexPage,
+  loginPage,
+  membersPage,
+  type PageWorld,
+} from './emulator-pages.js';
+import {
+  sessionData,
+  type EmulatorImpersonator,
+  type EmulatorSessionInfo,
+} from './emulator-sessions.js';
+import { EmulatorWebhooks, signWebhook } from './emulator-webhooks.js';
 import {
   isFlagOn,
   targetedBothWays,
@@ -15,23 +45,41 @@ import {
 } from './flag-model.js';
 
 export type { EmulatorFlag, OrgRule } from './flag-model.js';
+export type { EmulatorMembership, EmulatorMembershipStatus, EmulatorRole } from './access-model.js';
+export type { EmulatorApiKey, EmulatorApiKeyOwner } from './emulator-api-keys.js';
+export type { EmulatorImpersonator, EmulatorSessionInfo } from './emulator-sessions.js';
+export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator-webhooks.js';
 
+/**
+ * A user the hosted login offers and tokens name (`sub`).
+ *
+ * @example
+ * const user: EmulatorUser = { id: 'user_a', email: 'a@example.test', firstName: 'Ada' };
+ */
 export interface EmulatorUser {
   id: string;
   email: string;
   firstName?: string;
   lastName?: string;
 }
+/**
+ * An organization; its entitlements go into every token issued in it.
+ *
+ * @example
+ * const org: EmulatorOrganization = { id: 'org_1', name: 'One', entitlements: ['pro'] };
+ */
 export interface EmulatorOrganization {
   id: string;
   name: string;
+  /** Entitlements (Stripe lookup keys) every token in this organization carries. */
+  entitlements?: string[];
 }
-export interface EmulatorMembership {
-  userId: string;
-  organizationId: string;
-  role?: string;
-  permissions?: string[];
-}
+/**
+ * The emulator's seed world and settings.
+ *
+ * @example
+ * await WorkOSEmulator.start({ users, organizations, memberships, roles, accessTokenTtlSeconds: 60 });
+ */
 export interface WorkOSEmulatorOptions {
   clientId?: string;
   apiKey?: string;
@@ -41,23 +89,47 @@ export interface WorkOSEmulatorOptions {
   users?: EmulatorUser[];
   organizations?: EmulatorOrganization[];
   memberships?: EmulatorMembership[];
+  /** Environment roles: a membership holding one gets its permissions in the token. */
+  roles?: EmulatorRole[];
   flags?: EmulatorFlag[];
   /** When given, the hosted login accepts only these `redirect_uri`s (as WorkOS does). */
   redirectUris?: string[];
-  /** Deliver signed `flag.*` webhooks here on every flag change (also `sendWebhooksTo()`). */
+  /**
+   * Deliver every event (flag, session, membership, role, API key) here, signed
+   * (also `sendWebhooksTo()`).
+   */
   webhooks?: { url: string; secret: string };
 }
 
-/** What the code and refresh grants return, in the SDK's camelCase. */
+/**
+ * What the code and refresh grants return, in the SDK's camelCase.
+ *
+ * @example
+ * const { accessToken, refreshToken, sessionId } = await emulator.createSession({ userId });
+ */
 export interface EmulatorSession {
   accessToken: string;
   refreshToken: string;
   user: User;
   organizationId?: string;
   sessionId: string;
+  /** Set when a WorkOS Dashboard user impersonates the user (token claim `act`). */
+  impersonator?: EmulatorImpersonator;
 }
 
-export type EmulatorRoute = 'authenticate' | 'jwks' | 'sdk-flags' | 'all';
+/**
+ * A route `fault()` can target (`all`: every one of them without its own fault).
+ *
+ * @example
+ * emulator.fault('api-key-validations', { status: 503, times: 1 });
+ */
+export type EmulatorRoute = 'authenticate' | 'jwks' | 'sdk-flags' | 'api-key-validations' | 'all';
+/**
+ * What a faulted route does instead of answering normally.
+ *
+ * @example
+ * emulator.fault('authenticate', { delayMs: 200, status: 500, times: 2 });
+ */
 export interface EmulatorFault {
   /** Answer with this status and `body` (JSON). */
   status?: number;
@@ -70,12 +142,22 @@ export interface EmulatorFault {
   times?: number;
 }
 
+/**
+ * Request counters (`emulator.calls`), reset by `resetCalls()`.
+ *
+ * @example
+ * const before = emulator.calls.refresh;
+ * await request(app).get('/me').set('Cookie', cookie);
+ * expect(emulator.calls.refresh - before).toBe(1);
+ */
 export interface EmulatorCalls {
   authenticate: number;
   refresh: number;
   code: number;
   jwks: number;
   sdkFlags: number;
+  /** `POST /api_keys/validations` requests, faulted ones included. */
+  apiKeyValidations: number;
   invalidGrant: number;
   /** Refresh tokens spent (rotated into a new session), whether the answer arrived or not. */
   refreshSpent: number;
@@ -90,6 +172,7 @@ interface Grant {
   sessionId: string;
   /** Unix seconds of the sign-in: `auth_time`, which a refresh never moves (WorkOS). */
   authTime?: number;
+  impersonator?: EmulatorImpersonator;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -98,7 +181,19 @@ const MAX_BODY = 1024 * 1024;
  * A WorkOS-shaped API on loopback for tests: JWKS, the code and refresh grants (rotating,
  * single-use refresh tokens; without `organization_id` a refresh lands in the user's FIRST
  * membership, as a naive client would), access tokens whose `feature_flags` are evaluated
- * from the flag model at issuance, `GET /sdk/feature-flags`, fault injection and call counters.
+ * from the flag model at issuance and whose `role`, `roles`, `permissions` and `entitlements`
+ * come from memberships, environment roles and organizations at issuance, `GET
+ * /sdk/feature-flags`, session revocation, customer API keys and their validation, signed
+ * webhooks for every change, admin pages, fault injection and call counters.
+ *
+ * @example
+ * const emulator = await WorkOSEmulator.start({
+ *   users: [{ id: 'user_a', email: 'a@example.test' }],
+ *   organizations: [{ id: 'org_1', name: 'One', entitlements: ['pro'] }],
+ *   memberships: [{ userId: 'user_a', organizationId: 'org_1', role: 'admin' }],
+ *   roles: [{ slug: 'admin', permissions: ['users:manage'] }],
+ * });
+ * const workos = new WorkOS(emulator.apiKey, emulator.connection());
  */
 export class WorkOSEmulator {
   readonly calls: EmulatorCalls = zeroCalls();
@@ -111,7 +206,11 @@ export class WorkOSEmulator {
   private readonly ttl: number;
   private readonly users = new Map<string, EmulatorUser>();
   private readonly organizations = new Map<string, EmulatorOrganization>();
-  private readonly memberships: EmulatorMembership[] = [];
+  /** In seed order (the membership list pages by it); removed ones are dropped. */
+  private readonly memberships: MembershipRecord[] = [];
+  private readonly roleModel = new Map<string, RoleRecord>();
+  private readonly sessionModel = new Map<string, EmulatorSessionInfo>();
+  private readonly apiKeyRegistry = new ApiKeyRegistry();
   private readonly flagModel = new Map<string, EmulatorFlag>();
   private readonly codes = new Map<string, Grant & { codeChallenge?: string }>();
   private readonly refreshTokens = new Map<string, Grant & { used: boolean }>();
@@ -120,8 +219,7 @@ export class WorkOSEmulator {
   private readonly flagListeners = new Set<(flag: EmulatorFlag) => void>();
   private readonly delays = new Set<() => void>();
   private readonly redirectUris?: string[];
-  private webhookTarget?: { url: string; secret: string };
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly webhooks: EmulatorWebhooks;
   private readonly server: Server;
   private signingKey!: { privateKey: CryptoKeyLike; jwk: JWK };
 
@@ -132,10 +230,15 @@ export class WorkOSEmulator {
     this.ttl = options.accessTokenTtlSeconds ?? 300;
     for (const user of options.users ?? []) this.users.set(user.id, user);
     for (const org of options.organizations ?? []) this.organizations.set(org.id, org);
-    this.memberships.push(...(options.memberships ?? []));
+    for (const m of options.memberships ?? []) {
+      this.memberships.push({ ...m, createdAt: EPOCH, updatedAt: EPOCH });
+    }
+    for (const role of options.roles ?? []) {
+      this.roleModel.set(role.slug, { ...role, createdAt: EPOCH, updatedAt: EPOCH });
+    }
     for (const flag of options.flags ?? []) this.flagModel.set(flag.slug, { ...flag });
     this.redirectUris = options.redirectUris;
-    this.webhookTarget = options.webhooks;
+    this.webhooks = new EmulatorWebhooks(this.calls, options.webhooks);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) json(res, 500, { message: 'emulator error' });
@@ -143,6 +246,12 @@ export class WorkOSEmulator {
     });
   }
 
+  /**
+   * Starts the emulator on loopback (a free port unless `port` is given).
+   *
+   * @example
+   * const emulator = await WorkOSEmulator.start({ users, organizations, memberships });
+   */
   static async start(options: WorkOSEmulatorOptions = {}): Promise<WorkOSEmulator> {
     const emulator = new WorkOSEmulator(options);
     await emulator.rotateKeys();
@@ -154,11 +263,22 @@ export class WorkOSEmulator {
     return emulator;
   }
 
+  /**
+   * The `iss` of every token it issues.
+   *
+   * @example
+   * await jwtVerify(token, jwks, { issuer: emulator.issuer });
+   */
   get issuer(): string {
     return `${this.url}/user_management/${this.clientId}`;
   }
 
-  /** Spread into `AuthKitModule.forRoot()` or `new WorkOS(apiKey, …)`. */
+  /**
+   * Spread into `AuthKitModule.forRoot()` or `new WorkOS(apiKey, …)`.
+   *
+   * @example
+   * const workos = new WorkOS(emulator.apiKey, { ...emulator.connection(), maxRetries: 0 });
+   */
   connection(): {
     clientId: string;
     apiKey: string;
@@ -175,6 +295,12 @@ export class WorkOSEmulator {
     };
   }
 
+  /**
+   * Stops the server, releasing requests held in a fault's delay.
+   *
+   * @example
+   * afterAll(() => emulator.close());
+   */
   async close(): Promise<void> {
     // Requests held in a fault's delay would keep close() waiting: let them go now.
     for (const release of this.delays) release();
@@ -184,16 +310,41 @@ export class WorkOSEmulator {
 
   // ---- sessions and tokens ------------------------------------------------------------------
 
-  /** A session exactly as the code grant would issue it; its refresh token is live upstream. */
+  /**
+   * A session exactly as the code grant would issue it; its refresh token is live upstream.
+   *
+   * @example
+   * const s = await emulator.createSession({
+   *   userId: 'user_a',
+   *   organizationId: 'org_1',
+   *   authenticatedSecondsAgo: 600, // auth_time ten minutes ago; refreshes keep it
+   *   impersonator: { email: 'support@example.test', reason: 'ticket 42' }, // act: { sub }
+   * });
+   */
   async createSession(input: {
     userId: string;
     organizationId?: string;
     accessTokenExpiresIn?: number;
     /** Backdates `iat` (the token stays valid for `accessTokenExpiresIn` from now). */
     issuedSecondsAgo?: number;
+    /** Backdates the sign-in: `auth_time` (default: when the token is issued). */
+    authenticatedSecondsAgo?: number;
+    /** A Dashboard user impersonating: token `act: { sub: email }`, session `impersonator`. */
+    impersonator?: { email: string; reason?: string | null };
   }): Promise<EmulatorSession> {
     const organizationId = input.organizationId ?? this.defaultOrganization(input.userId);
-    const grant = { userId: input.userId, organizationId, sessionId: newId('session') };
+    const impersonator = input.impersonator
+      ? { email: input.impersonator.email, reason: input.impersonator.reason ?? null }
+      : undefined;
+    const grant: Grant = {
+      userId: input.userId,
+      organizationId,
+      sessionId: newId('session'),
+      ...(input.authenticatedSecondsAgo !== undefined
+        ? { authTime: Math.floor(Date.now() / 1000) - input.authenticatedSecondsAgo }
+        : {}),
+      ...(impersonator ? { impersonator } : {}),
+    };
     const issued = await this.issue(grant, input.accessTokenExpiresIn, input.issuedSecondsAgo);
     return {
       accessToken: issued.access_token,
@@ -201,10 +352,16 @@ export class WorkOSEmulator {
       user: camelUser(this.requireUser(input.userId)),
       organizationId,
       sessionId: grant.sessionId,
+      ...(impersonator ? { impersonator } : {}),
     };
   }
 
-  /** The `wos-session` cookie value @workos-inc/node would write for this session. */
+  /**
+   * The `wos-session` cookie value @workos-inc/node would write for this session.
+   *
+   * @example
+   * const cookie = emulator.sealSession(await emulator.createSession({ userId }), password);
+   */
   sealSession(session: EmulatorSession, cookiePassword: string | CookiePasswords): string {
     return seal(
       {
@@ -212,13 +369,50 @@ export class WorkOSEmulator {
         refreshToken: session.refreshToken,
         user: session.user,
         organizationId: session.organizationId,
-        authenticationMethod: 'Password',
+        ...(session.impersonator ? { impersonator: session.impersonator } : {}),
+        authenticationMethod: session.impersonator ? 'Impersonation' : 'Password',
       },
       cookiePassword,
     );
   }
 
-  /** Signs arbitrary claims with the current key (for negative tests); header fields may be added. */
+  /**
+   * Revokes a session as `workos.userManagement.revokeSession()` does: its refresh token
+   * answers `invalid_grant` from now on and a signed `session.revoked` event is sent. Access
+   * tokens already issued stay valid until they expire (they are JWTs). False when the session
+   * is unknown or already revoked (then nothing is sent).
+   *
+   * @example
+   * const { sessionId } = await emulator.createSession({ userId: 'user_a' });
+   * emulator.revokeSession(sessionId); // true
+   * await emulator.flushWebhooks();
+   */
+  revokeSession(sessionId: string): boolean {
+    const session = this.sessionModel.get(sessionId);
+    if (!session || session.status === 'revoked') return false;
+    this.revoked.add(sessionId);
+    const now = new Date().toISOString();
+    Object.assign(session, { status: 'revoked', endedAt: now, updatedAt: now });
+    this.webhooks.send('session.revoked', sessionData(session));
+    return true;
+  }
+
+  /**
+   * Every session the emulator issued (code grant or `createSession`), oldest first.
+   *
+   * @example
+   * const live = emulator.sessions().filter((s) => s.status === 'active');
+   */
+  sessions(): EmulatorSessionInfo[] {
+    return [...this.sessionModel.values()].map((s) => ({ ...s }));
+  }
+
+  /**
+   * Signs arbitrary claims with the current key (for negative tests); header fields may be added.
+   *
+   * @example
+   * const expired = await emulator.signAccessToken({ sub: 'user_a', exp: 1 }, { omit: ['sid'] });
+   */
   async signAccessToken(
     claims: Record<string, unknown>,
     options: { kid?: string; omit?: string[]; header?: Record<string, unknown> } = {},
@@ -241,7 +435,12 @@ export class WorkOSEmulator {
     return `${input}.${signature.toString('base64url')}`;
   }
 
-  /** A one-time authorization code for the code grant. */
+  /**
+   * A one-time authorization code for the code grant.
+   *
+   * @example
+   * await workos.userManagement.authenticateWithCode({ clientId, code: emulator.issueCode({ userId }) });
+   */
   issueCode(input: { userId: string; organizationId?: string; codeChallenge?: string }): string {
     const code = newId('code');
     this.codes.set(code, {
@@ -253,6 +452,12 @@ export class WorkOSEmulator {
     return code;
   }
 
+  /**
+   * Signs with a new key (new `kid`) from now on; the JWKS serves only the new one.
+   *
+   * @example
+   * await emulator.rotateKeys(); // tokens signed before no longer verify
+   */
   async rotateKeys(): Promise<void> {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: newId('key'), alg: 'RS256', use: 'sig' };
@@ -261,6 +466,12 @@ export class WorkOSEmulator {
 
   // ---- flags ---------------------------------------------------------------------------------
 
+  /**
+   * Creates or changes a flag (`flag.created`, `flag.updated` or `flag.rule_updated`).
+   *
+   * @example
+   * emulator.setFlag('beta', { enabled: true, orgRule: 'some', organizations: ['org_1'] });
+   */
   setFlag(slug: string, patch: Partial<Omit<EmulatorFlag, 'slug'>>): EmulatorFlag {
     const previous = this.flagModel.get(slug);
     const current = previous ?? { slug, enabled: false, orgRule: 'none' as const };
@@ -271,7 +482,12 @@ export class WorkOSEmulator {
     return { ...flag };
   }
 
-  /** Deletes a flag (`flag.deleted`): no token issued from now on holds it. */
+  /**
+   * Deletes a flag (`flag.deleted`): no token issued from now on holds it.
+   *
+   * @example
+   * emulator.deleteFlag('beta'); // true
+   */
   deleteFlag(slug: string): boolean {
     const flag = this.flagModel.get(slug);
     if (!flag) return false;
@@ -280,50 +496,40 @@ export class WorkOSEmulator {
     return true;
   }
 
-  /** Sends signed `flag.*` webhooks to `url` from now on (the app's URL is known late). */
+  /**
+   * Sends every event from now on (flag, session, membership, role, API key) to `url`, signed
+   * with `secret` (the app's URL is often known only once it listens).
+   *
+   * @example
+   * emulator.sendWebhooksTo(`${appUrl}/webhooks/workos`, 'whsec_test');
+   */
   sendWebhooksTo(url: string, secret: string): void {
-    this.webhookTarget = { url, secret };
+    this.webhooks.sendTo({ url, secret });
   }
 
-  /** Resolves once every webhook sent so far has been answered. */
+  /**
+   * Resolves once every webhook sent so far has been answered.
+   *
+   * @example
+   * emulator.setFlag('beta', { enabled: false });
+   * await emulator.flushWebhooks(); // the app has seen flag.updated
+   */
   async flushWebhooks(): Promise<void> {
-    while (this.deliveries.size > 0) await Promise.all([...this.deliveries]);
+    await this.webhooks.flush();
   }
 
-  /** The `WorkOS-Signature` header WorkOS would send for this raw body. */
+  /**
+   * The `WorkOS-Signature` header WorkOS would send for this raw body.
+   *
+   * @example
+   * request(app).post('/webhooks/workos').set('WorkOS-Signature', WorkOSEmulator.signWebhook(body, secret));
+   */
   static signWebhook(rawBody: string, secret: string, timestamp = Date.now()): string {
-    const digest = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
-    return `t=${timestamp}, v1=${digest}`;
+    return signWebhook(rawBody, secret, timestamp);
   }
 
   private emitFlagEvent(event: string, flag: EmulatorFlag, previous?: EmulatorFlag): void {
-    const target = this.webhookTarget;
-    if (!target) return;
-    const body = JSON.stringify({
-      object: 'event',
-      id: newId('event'),
-      event,
-      data: flagData(flag),
-      created_at: new Date().toISOString(),
-      context: this.flagEventContext(event, flag, previous),
-    });
-    const delivery = fetch(target.url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'WorkOS-Signature': WorkOSEmulator.signWebhook(body, target.secret),
-      },
-      body,
-    })
-      .then((res) => {
-        if (res.ok) this.calls.webhooksDelivered++;
-        else this.calls.webhooksFailed++;
-      })
-      .catch(() => {
-        this.calls.webhooksFailed++;
-      })
-      .finally(() => this.deliveries.delete(delivery));
-    this.deliveries.add(delivery);
+    this.webhooks.send(event, flagData(flag), this.flagEventContext(event, flag, previous));
   }
 
   /**
@@ -377,16 +583,33 @@ export class WorkOSEmulator {
     };
   }
 
-  /** Called after every flag change (from code or the flags page); returns an unsubscribe. */
+  /**
+   * Called after every flag change (from code or the flags page); returns an unsubscribe.
+   *
+   * @example
+   * const stop = emulator.onFlagsChanged((flag) => seen.push(flag.slug));
+   */
   onFlagsChanged(listener: (flag: EmulatorFlag) => void): () => void {
     this.flagListeners.add(listener);
     return () => this.flagListeners.delete(listener);
   }
 
+  /**
+   * The flags, copied.
+   *
+   * @example
+   * emulator.flags().map((f) => f.slug);
+   */
   flags(): EmulatorFlag[] {
     return [...this.flagModel.values()].map((flag) => ({ ...flag }));
   }
 
+  /**
+   * The slugs a token issued now for (user, organization) would carry in `feature_flags`.
+   *
+   * @example
+   * emulator.evaluateFlags('user_a', 'org_1'); // ['beta']
+   */
   evaluateFlags(userId: string, organizationId: string | undefined): string[] {
     return this.flags()
       .filter((flag) => isFlagOn(flag, userId, organizationId))
@@ -394,18 +617,208 @@ export class WorkOSEmulator {
       .sort();
   }
 
+  // ---- memberships, roles, entitlements -------------------------------------------------------
+
+  /**
+   * Creates or updates a membership; tokens issued from now on (the next refresh) carry it.
+   * `role` alone replaces the roles with that one; `roles` alone replaces them (the first is
+   * `role`); omitted fields stay. Sends `organization_membership.created` or `.updated`.
+   *
+   * @example
+   * emulator.setMembership('user_a', 'org_1', { role: 'admin' });
+   * emulator.setMembership('user_a', 'org_1', { status: 'inactive' }); // refresh into it fails
+   */
+  setMembership(
+    userId: string,
+    organizationId: string,
+    patch: {
+      role?: string;
+      roles?: string[];
+      permissions?: string[];
+      status?: EmulatorMembershipStatus;
+    } = {},
+  ): EmulatorMembership {
+    this.requireUser(userId);
+    this.requireOrganization(organizationId);
+    const now = new Date().toISOString();
+    let record = this.findMembership(userId, organizationId);
+    const created = !record;
+    if (!record) {
+      record = { userId, organizationId, createdAt: now, updatedAt: now };
+      this.memberships.push(record);
+    }
+    if (patch.role !== undefined || patch.roles !== undefined) {
+      record.role = patch.role;
+      record.roles = patch.roles ? [...patch.roles] : undefined;
+    }
+    if (patch.permissions !== undefined) record.permissions = [...patch.permissions];
+    if (patch.status !== undefined) record.status = patch.status;
+    record.updatedAt = now;
+    this.webhooks.send(
+      created ? 'organization_membership.created' : 'organization_membership.updated',
+      this.membershipEventData(record),
+    );
+    return publicMembership(record);
+  }
+
+  /**
+   * Deletes a membership (`organization_membership.deleted`): the user can no longer sign in
+   * or refresh into that organization. False when there was none.
+   *
+   * @example
+   * emulator.removeMembership('user_a', 'org_1');
+   */
+  removeMembership(userId: string, organizationId: string): boolean {
+    const record = this.findMembership(userId, organizationId);
+    if (!record) return false;
+    this.memberships.splice(this.memberships.indexOf(record), 1);
+    record.updatedAt = new Date().toISOString();
+    this.webhooks.send('organization_membership.deleted', this.membershipEventData(record));
+    return true;
+  }
+
+  /**
+   * Creates or replaces an environment role's permissions (`role.created` / `role.updated`).
+   * Tokens issued from now on grant them to every membership holding the role; the event names
+   * no users, so an app must treat it as affecting every session.
+   *
+   * @example
+   * emulator.setRole('admin', ['users:manage', 'reports:read']);
+   */
+  setRole(slug: string, permissions: string[]): EmulatorRole {
+    const now = new Date().toISOString();
+    const previous = this.roleModel.get(slug);
+    const record = {
+      slug,
+      permissions: [...permissions],
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    };
+    this.roleModel.set(slug, record);
+    this.webhooks.send(previous ? 'role.updated' : 'role.created', roleData(record));
+    return { slug, permissions: [...permissions] };
+  }
+
+  /**
+   * The environment roles, as seeded or set.
+   *
+   * @example
+   * emulator.roles(); // [{ slug: 'admin', permissions: ['users:manage'] }]
+   */
+  roles(): EmulatorRole[] {
+    return [...this.roleModel.values()].map(({ slug, permissions }) => ({
+      slug,
+      permissions: [...permissions],
+    }));
+  }
+
+  /**
+   * Replaces an organization's entitlements (token `entitlements` from the next issuance).
+   * WorkOS has no event for an entitlement change, so none is sent: an app learns it at the
+   * session's next refresh only.
+   *
+   * @example
+   * emulator.setEntitlements('org_1', ['pro', 'audit-logs']);
+   */
+  setEntitlements(organizationId: string, entitlements: string[]): void {
+    const org = this.requireOrganization(organizationId);
+    this.organizations.set(organizationId, { ...org, entitlements: [...entitlements] });
+  }
+
+  // ---- API keys ------------------------------------------------------------------------------
+
+  /**
+   * Issues a customer API key (`api_key.created`); the value is returned once, the emulator
+   * keeps only its SHA-256. `POST /api_keys/validations` (the SDK's
+   * `apiKeys.createValidation({ value })`) answers the key while it lives.
+   *
+   * @example
+   * const { id, value } = emulator.createApiKey({
+   *   owner: { type: 'organization', id: 'org_1' },
+   *   permissions: ['reports:read'],
+   * });
+   * const { apiKey } = await workos.apiKeys.createValidation({ value }); // apiKey.id === id
+   */
+  createApiKey(input: { owner: EmulatorApiKeyOwner; name?: string; permissions?: string[] }): {
+    id: string;
+    value: string;
+  } {
+    const { owner } = input;
+    if (owner.type === 'organization') {
+      this.requireOrganization(owner.id);
+    } else {
+      this.requireUser(owner.id);
+      this.requireOrganization(owner.organizationId);
+      if (!this.isMember(owner.id, owner.organizationId)) {
+        throw new Error(
+          `WorkOSEmulator: ${owner.id} has no active membership of ${owner.organizationId}; ` +
+            'a user API key needs one (add it to `memberships` or call setMembership())',
+        );
+      }
+    }
+    const { key, value } = this.apiKeyRegistry.create(
+      owner,
+      input.name ?? 'Emulator key',
+      input.permissions ?? [],
+    );
+    this.webhooks.send('api_key.created', apiKeyData(key));
+    return { id: key.id, value };
+  }
+
+  /**
+   * Revokes a key (as `DELETE /api_keys/:id` does): validation answers `null` for it from now
+   * on, and `api_key.revoked` (the key object, no value) is sent. False when no live key has
+   * this id.
+   *
+   * @example
+   * emulator.revokeApiKey(id);
+   */
+  revokeApiKey(id: string): boolean {
+    const key = this.apiKeyRegistry.revoke(id);
+    if (!key) return false;
+    this.webhooks.send('api_key.revoked', apiKeyData(key));
+    return true;
+  }
+
+  /**
+   * The live API keys (never their values).
+   *
+   * @example
+   * emulator.apiKeys().map((k) => k.obfuscatedValue); // ['sk_...3f2a']
+   */
+  apiKeys(): EmulatorApiKey[] {
+    return this.apiKeyRegistry.list();
+  }
+
   // ---- faults and counters -------------------------------------------------------------------
 
-  /** Replaces the route's fault; `times: 0` (nothing left to inject) just removes it. */
+  /**
+   * Replaces the route's fault; `times: 0` (nothing left to inject) just removes it.
+   *
+   * @example
+   * emulator.fault('jwks', { down: true });
+   */
   fault(route: EmulatorRoute, fault: EmulatorFault): void {
     if (fault.times !== undefined && fault.times <= 0) this.faults.delete(route);
     else this.faults.set(route, { ...fault });
   }
 
+  /**
+   * Removes every fault.
+   *
+   * @example
+   * afterEach(() => emulator.clearFaults());
+   */
   clearFaults(): void {
     this.faults.clear();
   }
 
+  /**
+   * Zeroes every counter in `calls`.
+   *
+   * @example
+   * beforeEach(() => emulator.resetCalls());
+   */
   resetCalls(): void {
     Object.assign(this.calls, zeroCalls());
   }
@@ -423,7 +836,9 @@ export class WorkOSEmulator {
           ? 'jwks'
           : path === '/sdk/feature-flags'
             ? 'sdk-flags'
-            : undefined;
+            : path === '/api_keys/validations'
+              ? 'api-key-validations'
+              : undefined;
     let body: Record<string, unknown> = {};
     let form = new URLSearchParams();
     if (method === 'POST' || method === 'PUT') {
@@ -446,6 +861,7 @@ export class WorkOSEmulator {
     }
     if (route === 'jwks') this.calls.jwks++;
     if (route === 'sdk-flags') this.calls.sdkFlags++;
+    if (route === 'api-key-validations') this.calls.apiKeyValidations++;
     if (route && (await this.applyFault(route, res))) return;
 
     if (route === 'jwks') {
@@ -469,9 +885,23 @@ export class WorkOSEmulator {
         Object.fromEntries(this.flags().map((flag) => [flag.slug, toRuntimeFlag(flag)])),
       );
     }
+    if (route === 'api-key-validations' && method === 'POST') {
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      if (typeof body.value !== 'string' || body.value === '') {
+        return json(res, 422, { message: 'value is required' });
+      }
+      // An unknown or revoked key is not an error in WorkOS: 200 with `api_key: null`.
+      const key = this.apiKeyRegistry.validate(body.value);
+      return json(res, 200, { api_key: key ? apiKeyData(key) : null });
+    }
     if (path === '/user_management/sessions/logout' && method === 'GET') {
+      // Sign-out ends the session here as revokeSession() does, session.revoked included;
+      // whether real WorkOS sends session.revoked on logout is unverified.
       const sessionId = url.searchParams.get('session_id');
-      if (sessionId) this.revoked.add(sessionId);
+      if (sessionId) {
+        this.revoked.add(sessionId);
+        this.revokeSession(sessionId);
+      }
       const returnTo = url.searchParams.get('return_to');
       if (returnTo) {
         res.writeHead(302, { Location: returnTo }).end();
@@ -490,6 +920,23 @@ export class WorkOSEmulator {
     if (path === '/_emulator' && method === 'GET') return html(res, 200, indexPage(this.world()));
     if (path === '/_emulator/flags' && method === 'GET') {
       return html(res, 200, flagsPage(this.world(), this.flags()));
+    }
+    if (path === '/_emulator/members' && method === 'GET') {
+      return html(res, 200, membersPage(this.world(), this.sessions()));
+    }
+    if (method === 'POST' && path.startsWith('/_emulator/') && isCrossSite(req)) {
+      // A page on another site must not drive the admin forms (CSRF): browsers send Origin.
+      return html(res, 403, errorPage('cross-site form posts are refused', 'Refused'));
+    }
+    if (path === '/_emulator/members/role' && method === 'POST') return this.postRole(form, res);
+    if (path === '/_emulator/sessions/revoke' && method === 'POST') {
+      const sessionId = form.get('session_id') ?? '';
+      if (!this.sessionModel.has(sessionId)) {
+        return html(res, 400, errorPage(`unknown session ${sessionId}`, 'Cannot revoke'));
+      }
+      this.revokeSession(sessionId);
+      res.writeHead(303, { Location: '/_emulator/members' }).end();
+      return;
     }
     const flagSlug = pathParam(/^\/_emulator\/flags\/([^/]+)$/, path);
     if (flagSlug === null) return json(res, 400, { message: 'Malformed path' });
@@ -560,6 +1007,24 @@ export class WorkOSEmulator {
       if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
       return this.listMemberships(url.searchParams, res);
     }
+    if (path === '/user_management/sessions/revoke' && method === 'POST') {
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      const sessionId = body.session_id;
+      if (typeof sessionId !== 'string' || sessionId === '') {
+        return json(res, 422, { message: 'session_id is required' });
+      }
+      if (!this.sessionModel.has(sessionId)) return json(res, 404, { message: 'Not found' });
+      this.revokeSession(sessionId);
+      return json(res, 200, { success: true });
+    }
+    const apiKeyId = pathParam(/^\/api_keys\/([^/]+)$/, path);
+    if (apiKeyId === null) return json(res, 400, { message: 'Malformed path' });
+    if (apiKeyId !== undefined && method === 'DELETE') {
+      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
+      if (!this.revokeApiKey(apiKeyId)) return json(res, 404, { message: 'Not found' });
+      res.writeHead(204).end();
+      return;
+    }
     const userId = pathParam(/^\/user_management\/users\/([^/]+)$/, path);
     if (userId === null) return json(res, 400, { message: 'Malformed path' });
     if (userId !== undefined && method === 'GET') {
@@ -578,7 +1043,27 @@ export class WorkOSEmulator {
       users: [...this.users.values()],
       organizations: [...this.organizations.values()],
       memberships: this.memberships,
+      roles: this.roles(),
     };
+  }
+
+  /** The members page's role form: one role replaces the membership's roles. */
+  private postRole(form: URLSearchParams, res: ServerResponse): void {
+    const userId = form.get('user_id') ?? '';
+    const organizationId = form.get('organization_id') ?? '';
+    const role = form.get('role') ?? '';
+    if (!this.findMembership(userId, organizationId)) {
+      return html(
+        res,
+        400,
+        errorPage(`${userId} is not a member of ${organizationId}`, 'Cannot change the role'),
+      );
+    }
+    if (!/^[\w:.-]{1,100}$/.test(role)) {
+      return html(res, 400, errorPage(`invalid role slug "${role}"`, 'Cannot change the role'));
+    }
+    this.setMembership(userId, organizationId, { role });
+    res.writeHead(303, { Location: '/_emulator/members' }).end();
   }
 
   /** Why an authorization request is refused, or undefined when it is fine. */
@@ -659,15 +1144,14 @@ export class WorkOSEmulator {
       return json(res, 422, { message: 'limit must be an integer from 1 to 100' });
     }
     const statuses = query.get('statuses')?.split(',') ?? ['active'];
-    const all = statuses.includes('active')
-      ? this.memberships
-          .filter(
-            (m) =>
-              (!userId || m.userId === userId) &&
-              (!organizationId || m.organizationId === organizationId),
-          )
-          .map((m) => this.snakeMembership(m))
-      : [];
+    const all = this.memberships
+      .filter(
+        (m) =>
+          statuses.includes(m.status ?? 'active') &&
+          (!userId || m.userId === userId) &&
+          (!organizationId || m.organizationId === organizationId),
+      )
+      .map((m) => this.membershipEventData(m));
     const after = query.get('after');
     const before = query.get('before');
     let start = 0;
@@ -690,19 +1174,9 @@ export class WorkOSEmulator {
     });
   }
 
-  private snakeMembership(m: EmulatorMembership) {
-    return {
-      object: 'organization_membership',
-      id: `om_${m.userId}_${m.organizationId}`,
-      user_id: m.userId,
-      organization_id: m.organizationId,
-      organization_name: this.organizations.get(m.organizationId)?.name ?? m.organizationId,
-      role: { slug: m.role ?? 'member' },
-      status: 'active',
-      directory_managed: false,
-      created_at: EPOCH,
-      updated_at: EPOCH,
-    };
+  /** The membership as the API lists it and `organization_membership.*` events carry it. */
+  private membershipEventData(m: MembershipRecord) {
+    return membershipData(m, this.organizations.get(m.organizationId)?.name ?? m.organizationId);
   }
 
   private async applyFault(route: EmulatorRoute, res: ServerResponse): Promise<boolean> {
@@ -764,6 +1238,7 @@ export class WorkOSEmulator {
         sessionId: stored.sessionId,
         organizationId: requested ?? this.defaultOrganization(stored.userId),
         authTime: stored.authTime,
+        impersonator: stored.impersonator,
       };
     } else {
       return json(res, 400, { error: 'unsupported_grant_type' });
@@ -778,9 +1253,9 @@ export class WorkOSEmulator {
 
   private async issue(grant: Grant, expiresIn = this.ttl, issuedSecondsAgo = 0) {
     const user = this.requireUser(grant.userId);
-    const membership = this.memberships.find(
-      (m) => m.userId === grant.userId && m.organizationId === grant.organizationId,
-    );
+    const membership = grant.organizationId
+      ? this.findMembership(grant.userId, grant.organizationId)
+      : undefined;
     const now = Math.floor(Date.now() / 1000);
     const authTime = grant.authTime ?? now - issuedSecondsAgo;
     const claims: Record<string, unknown> = {
@@ -795,41 +1270,111 @@ export class WorkOSEmulator {
       entitlements: [],
     };
     if (grant.organizationId) {
-      const role = membership?.role ?? 'member';
+      // No membership (a session created into a foreign organization): a plain member.
+      const held = membership ?? { userId: grant.userId, organizationId: grant.organizationId };
+      const roles = membershipRoles(held);
       Object.assign(claims, {
         org_id: grant.organizationId,
-        role,
-        roles: [role],
-        permissions: membership?.permissions ?? [],
+        role: roles[0],
+        roles,
+        permissions: effectivePermissions(held, this.roleModel),
+        entitlements: [...(this.organizations.get(grant.organizationId)?.entitlements ?? [])],
       });
     }
+    // RFC 8693 actor: WorkOS names the impersonating Dashboard user by email, nothing else.
+    if (grant.impersonator) claims.act = { sub: grant.impersonator.email };
     const refreshToken = newId('refresh', 24);
     this.refreshTokens.set(refreshToken, { ...grant, authTime, used: false });
+    this.recordSession(grant);
     return {
       user: snakeUser(user),
       organization_id: grant.organizationId,
       access_token: await this.signAccessToken(claims),
       refresh_token: refreshToken,
-      authentication_method: 'Password',
+      ...(grant.impersonator ? { impersonator: { ...grant.impersonator } } : {}),
+      authentication_method: grant.impersonator ? 'Impersonation' : 'Password',
     };
+  }
+
+  /** Registers a new session (first issuance of its sid) or follows its organization. */
+  private recordSession(grant: Grant): void {
+    const now = new Date().toISOString();
+    const session = this.sessionModel.get(grant.sessionId);
+    if (session) {
+      Object.assign(session, { organizationId: grant.organizationId, updatedAt: now });
+      return;
+    }
+    this.sessionModel.set(grant.sessionId, {
+      id: grant.sessionId,
+      userId: grant.userId,
+      ...(grant.organizationId !== undefined ? { organizationId: grant.organizationId } : {}),
+      ...(grant.impersonator ? { impersonator: { ...grant.impersonator } } : {}),
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      endedAt: null,
+    });
   }
 
   private requireUser(userId: string): EmulatorUser {
     const user = this.users.get(userId);
-    if (!user) throw new Error(`WorkOSEmulator: unknown user ${userId}`);
+    if (!user) throw new Error(`WorkOSEmulator: unknown user ${userId} (add it to \`users\`)`);
     return user;
   }
 
+  private requireOrganization(organizationId: string): EmulatorOrganization {
+    const org = this.organizations.get(organizationId);
+    if (!org) {
+      throw new Error(
+        `WorkOSEmulator: unknown organization ${organizationId} (add it to \`organizations\`)`,
+      );
+    }
+    return org;
+  }
+
+  private findMembership(userId: string, organizationId: string): MembershipRecord | undefined {
+    return this.memberships.find((m) => m.userId === userId && m.organizationId === organizationId);
+  }
+
+  /** Only an active membership can be signed into or refreshed into. */
   private isMember(userId: string, organizationId: string): boolean {
-    return this.memberships.some((m) => m.userId === userId && m.organizationId === organizationId);
+    const membership = this.findMembership(userId, organizationId);
+    return membership !== undefined && isActive(membership);
   }
 
   private defaultOrganization(userId: string): string | undefined {
-    return this.memberships.find((m) => m.userId === userId)?.organizationId;
+    return this.memberships.find((m) => m.userId === userId && isActive(m))?.organizationId;
   }
 }
 
 type CryptoKeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+function isActive(membership: EmulatorMembership): boolean {
+  return (membership.status ?? 'active') === 'active';
+}
+
+/** A stored membership without its timestamps, copied (callers cannot reach the record). */
+function publicMembership(record: MembershipRecord): EmulatorMembership {
+  const membership: EmulatorMembership = {
+    userId: record.userId,
+    organizationId: record.organizationId,
+  };
+  if (record.role !== undefined) membership.role = record.role;
+  if (record.roles) membership.roles = [...record.roles];
+  if (record.permissions) membership.permissions = [...record.permissions];
+  if (record.status !== undefined) membership.status = record.status;
+  return membership;
+}
+
+/**
+ * A browser's cross-site request: `Sec-Fetch-Site: cross-site`, or an `Origin` that is not the
+ * host the request was sent to. Clients that send neither (tests, curl) are not browsers.
+ */
+function isCrossSite(req: IncomingMessage): boolean {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = req.headers.origin;
+  return origin !== undefined && origin !== `http://${req.headers.host ?? ''}`;
+}
 
 function b64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -842,6 +1387,7 @@ function zeroCalls(): EmulatorCalls {
     code: 0,
     jwks: 0,
     sdkFlags: 0,
+    apiKeyValidations: 0,
     invalidGrant: 0,
     refreshSpent: 0,
     webhooksDelivered: 0,
