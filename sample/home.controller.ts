@@ -145,6 +145,12 @@ in, so the first two columns differ once. "drift": the live answer differs from 
 ${rows}
 </table>
 
+<h2>Who may do what</h2>
+<p><a href="/members" data-testid="members-link">Members</a> needs the permission <code>members:manage</code>
+in your current organization (Alice has it in Acme, not in Globex).
+<code>GET /api/orgs/${esc(session.organizationId ?? ':orgId')}/reports</code> answers only for your token's own organization
+(<code>@RequireOrganization({ param: 'orgId' })</code>).</p>
+
 <h2>Organization</h2>
 ${
   memberships === undefined

@@ -51,6 +51,24 @@ describe('sample app in demo mode', () => {
     );
   });
 
+  it('who may do what: the members page needs members:manage in the session’s organization; the tenant route refuses another organization', async () => {
+    const acme = await cookieFor(ACME);
+    const page = await request(server()).get('/members').set('Cookie', acme);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-testid="member-user_01ALICE"');
+    const globex = await request(server())
+      .get('/members')
+      .set('Cookie', await cookieFor(GLOBEX))
+      .set('Accept', 'text/html');
+    expect(globex.status).toBe(403);
+    expect(globex.text).toContain('This page needs the permission members:manage');
+
+    const own = await request(server()).get(`/api/orgs/${ACME}/reports`).set('Cookie', acme);
+    expect([own.status, own.body.organizationId]).toEqual([200, ACME]);
+    const other = await request(server()).get(`/api/orgs/${GLOBEX}/reports`).set('Cookie', acme);
+    expect([other.status, other.body.reason]).toEqual([403, 'ORGANIZATION_MISMATCH']);
+  });
+
   it('a browser without a session is sent to sign in, and back to the page afterwards', async () => {
     const res = await request(server()).get('/reports').set('Accept', 'text/html');
     expect(res.status).toBe(302);
