@@ -339,24 +339,34 @@ for (const platform of PLATFORMS) {
   const [low, high] = [Math.min(...timeRounds), Math.max(...timeRounds)];
   if (low <= TARGET && high > TARGET) {
     console.log(
-      `rounds disagree (${ratio(low)}–${ratio(high)}): on one side of the target and the other; ` +
+      `rounds disagree (${fixed(low, 3)}x–${fixed(high, 3)}x): on either side of the target and the other; ` +
         'the machine was busy (load average above) or the rounds too short: rerun on a quiet ' +
         'machine, or with more BENCH_ROUNDS',
     );
   }
+  // The guards' extra cost measured in process, over this platform's flag-only request: what
+  // the HTTP ratio would be without the noise that moves a 2 s row by more than that.
+  const estimate = 1 + (m.access.microsPerOp - m.flag.microsPerOp) / flag.serverUsPerReq;
   summary.push([
     platformName(platform),
     ratio(median(timeRounds)),
     `${ratio(low)}–${ratio(high)}`,
     ratio(median(cpuRounds)),
+    fixed(estimate, 3) + 'x',
     verdict(median(timeRounds), ok),
   ]);
 }
 if (summary.length) {
   console.log('\nAccess (flag + permission + organization) vs flag-only, median of rounds:');
-  table(['platform', 'time/req', 'rounds', 'app CPU/req', 'target'], summary);
+  table(
+    ['platform', 'time/req', 'rounds', 'app CPU/req', 'in-process estimate', 'target'],
+    summary,
+  );
   console.log(
-    "app µs/req: the app process's CPU time over a measurement / requests answered. wrk counts " +
+    'in-process estimate: 1 + (access - flag-only ns/decision, in process) / flag-only app ' +
+      "µs/req: the guards' own extra cost as a share of the whole request (no target: a cross-" +
+      'check for when the rounds disagree).\n' +
+      "app µs/req: the app process's CPU time over a measurement / requests answered. wrk counts " +
       'only >= 400 as errors; every route was first checked from here (401 without a cookie, ' +
       '403 for another tenant and without the permission, 200 with the bench cookie).',
   );
