@@ -339,7 +339,7 @@ for (const platform of PLATFORMS) {
   const [low, high] = [Math.min(...timeRounds), Math.max(...timeRounds)];
   if (low <= TARGET && high > TARGET) {
     console.log(
-      `rounds disagree (${fixed(low, 3)}x–${fixed(high, 3)}x): on either side of the target and the other; ` +
+      `rounds disagree (${fixed(low, 3)}x–${fixed(high, 3)}x): on both sides of the target; ` +
         'the machine was busy (load average above) or the rounds too short: rerun on a quiet ' +
         'machine, or with more BENCH_ROUNDS',
     );
