@@ -4,10 +4,15 @@ import type { DynamicModule } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The little of the package's API the bench apps use; old and new builds both have it. */
+/**
+ * The little of the package's API the bench apps use. Old and new builds both have
+ * `AuthKitModule` and `RequireFlag`; the access decorators exist only in builds that have them.
+ */
 export interface AuthKitLib {
   AuthKitModule: { forRoot(options: Record<string, unknown>): DynamicModule };
   RequireFlag(flags: string): ClassDecorator & MethodDecorator;
+  RequirePermission?(slugs: string): ClassDecorator & MethodDecorator;
+  RequireOrganization?(options: { param: string }): ClassDecorator & MethodDecorator;
 }
 
 /** An app with AuthKit: the lib it was built from, and the options for `forRoot`. */

@@ -1,7 +1,9 @@
-// The HTTP app under test: one unguarded route and one @RequireFlag('beta') route. Without
-// AuthKit (bare) both are plain routes; the bench compares the same route across apps. With an
-// SDK guard it also has GET /sdk, gated the way the WorkOS SDK documents it.
+// The HTTP app under test: one unguarded route and one @RequireFlag('beta') route, and the
+// access bench's two routes (access-routes.ts) where the build has the access decorators.
+// Without AuthKit (bare) all are plain routes; the bench compares the same route across apps.
+// With an SDK guard it also has GET /sdk, gated the way the WorkOS SDK documents it.
 import { Controller, Get, Module, UseGuards, type CanActivate, type Type } from '@nestjs/common';
+import { accessController, hasAccessDecorators } from './access-routes.js';
 import type { WithAuthKit } from './apps.js';
 
 export function httpModule(authkit: WithAuthKit | undefined, sdkGuard?: Type<CanActivate>): Type {
@@ -31,9 +33,14 @@ export function httpModule(authkit: WithAuthKit | undefined, sdkGuard?: Type<Can
   }
   if (sdkGuard) UseGuards(sdkGuard)(SdkController);
 
+  const controllers: Type[] = [BenchController];
+  if (!authkit || hasAccessDecorators(authkit.lib))
+    controllers.push(accessController(authkit?.lib));
+  if (sdkGuard) controllers.push(SdkController);
+
   @Module({
     imports: authkit ? [authkit.lib.AuthKitModule.forRoot(authkit.options)] : [],
-    controllers: sdkGuard ? [BenchController, SdkController] : [BenchController],
+    controllers,
     providers: sdkGuard ? [sdkGuard] : [],
   })
   class BenchModule {}
