@@ -183,16 +183,15 @@ function organizationCheck(
  * GraphQL, the message's field over WebSockets.
  */
 export function argumentOf(context: ExecutionContext, name: string): unknown {
+  // Argument positions, as switchToHttp()/switchToWs() read them, without their allocations.
   let holder: unknown;
   switch (context.getType<AuthKitTransport>()) {
     case 'http':
-      holder = context.switchToHttp().getRequest<{ params?: unknown }>().params;
+      holder = context.getArgByIndex<{ params?: unknown } | undefined>(0)?.params;
       break;
-    case 'graphql':
+    case 'graphql': // (root, args, context, info)
+    case 'ws': // (client, data)
       holder = context.getArgByIndex<unknown>(1);
-      break;
-    case 'ws':
-      holder = context.switchToWs().getData<unknown>();
       break;
     default:
       holder = context.getArgByIndex<unknown>(0);

@@ -149,6 +149,7 @@ export class AccessGuard extends AuthKitGuardBase {
       if (state.stale)
         this.refuse(context, state.refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS', session);
       const now = Date.now() / 1000;
+      const audited = this.audit.enabled;
       for (const requirement of access) {
         const outcome = checkAccess(
           requirement,
@@ -157,7 +158,7 @@ export class AccessGuard extends AuthKitGuardBase {
           now,
           this.config.clockToleranceSeconds,
         );
-        if (this.audit.enabled) this.recordAccess(context, requirement, outcome, session);
+        if (audited) this.recordAccess(context, requirement, outcome, session);
         if (outcome.refusal) this.refuseAccess(context, outcome, session);
       }
     }
