@@ -14,3 +14,6 @@ export const MAX_CREDENTIAL_BYTES = 4096;
  * headers): a token with many permissions is genuine, and still bounded before any parsing.
  */
 export const MAX_BEARER_BYTES = 16 * 1024;
+
+/** Injection token of the API key validation cache's tunables (`ApiKeyCacheOptions`). */
+export const API_KEY_CACHE_OPTIONS = Symbol.for('nestjs-authkit:api-key-cache-options');
