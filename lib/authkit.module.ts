@@ -11,6 +11,7 @@ import {
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import {
+  API_KEY_CACHE_OPTIONS,
   AUTHKIT_CONFIG,
   AUTHKIT_WEBHOOK_CONTROLLER,
   WORKOS_CLIENT,
@@ -31,6 +32,7 @@ import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
 import { AuthKitMetrics } from './metrics/authkit-metrics.js';
+import { ApiKeyValidator } from './credentials/api-key.validator.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 import { SessionCookie } from './session/session.cookie.js';
@@ -69,6 +71,16 @@ import { SessionService } from './session/session.service.js';
         options.workos ?? workosClient(options, config, config.refreshTimeoutMs),
     },
     AuthKitMetrics,
+    ApiKeyValidator,
+    {
+      provide: API_KEY_CACHE_OPTIONS,
+      inject: [AUTHKIT_CONFIG],
+      useFactory: (config: AuthKitConfig) => ({
+        ttlSeconds: config.apiKeys.ttlSeconds,
+        negativeTtlSeconds: Math.min(10, config.apiKeys.ttlSeconds),
+        maxEntries: 10_000,
+      }),
+    },
     AccessTokenVerifier,
     SessionCookie,
     SessionRefresher,
@@ -103,6 +115,7 @@ import { SessionService } from './session/session.service.js';
     FlagDrift,
     FlagAudit,
     AuthKitMetrics,
+    ApiKeyValidator,
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {

@@ -160,6 +160,18 @@ export interface AuthKitModuleOptions {
    * @default true
    */
   metrics?: boolean | { meterProvider?: MeterProviderLike };
+  /**
+   * WorkOS API keys (`Authorization: Bearer sk_…`): `true` accepts them on every guarded
+   * route; otherwise only where `@AllowApiKeys()` says. Validations are cached per key
+   * (`ttlSeconds`, default 60: a key revoked at WorkOS works at most that long, unless its
+   * `api_key.revoked` webhook arrives first).
+   * @example
+   * ```ts
+   * AuthKitModule.forRoot({ apiKeys: { everywhere: false, ttlSeconds: 30 } });
+   * ```
+   * @default false (only `@AllowApiKeys()` routes)
+   */
+  apiKeys?: boolean | { everywhere?: boolean; ttlSeconds?: number };
 }
 
 export interface AuthKitCookieConfig {
@@ -208,6 +220,7 @@ export interface AuthKitConfig {
   flagDeniedStatus: 403 | 404;
   /** `false`: no metrics; else the provider to use, or the global one when none is given. */
   metrics: false | { meterProvider?: MeterProviderLike };
+  apiKeys: { everywhere: boolean; ttlSeconds: number };
 }
 
 const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
@@ -309,6 +322,25 @@ export function resolveAuthKitConfig(
         '{ meterProvider } with an OpenTelemetry MeterProvider (it has getMeter()).',
     );
   }
+  const apiKeys = {
+    everywhere:
+      options.apiKeys === true ||
+      (typeof options.apiKeys === 'object' && options.apiKeys.everywhere === true),
+    ttlSeconds: (typeof options.apiKeys === 'object' && options.apiKeys.ttlSeconds) || 60,
+  };
+  if (
+    typeof options.apiKeys === 'object' &&
+    options.apiKeys.ttlSeconds !== undefined &&
+    !(Number.isFinite(options.apiKeys.ttlSeconds) && options.apiKeys.ttlSeconds > 0)
+  ) {
+    problems.push('apiKeys.ttlSeconds must be a positive number of seconds (default 60).');
+  }
+  if (options.apiKeys && !apiKey) {
+    problems.push(
+      'apiKeys are validated with WorkOS, which needs your API key: pass { apiKey } or set ' +
+        'WORKOS_API_KEY, or drop apiKeys.',
+    );
+  }
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const cookieSecure =
     options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
@@ -362,6 +394,7 @@ export function resolveAuthKitConfig(
     largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
     flagDeniedStatus: options.flagDeniedStatus ?? 403,
     metrics,
+    apiKeys,
   };
 }
 

@@ -17,6 +17,12 @@ export {
 export type { AuthKitCarrier, AuthKitTransport, HttpRequestLike } from './context/carrier.js';
 export { withUpgradeRequests } from './context/upgrade-requests.js';
 export { AccessGuard, FlagGuard } from './access/access.guard.js';
+export { AllowApiKeys } from './credentials/allow-api-keys.decorator.js';
+export {
+  ApiKeyValidator,
+  type ApiKeyCheck,
+  type ApiKeyPrincipal,
+} from './credentials/api-key.validator.js';
 export { DenyImpersonation } from './access/deny-impersonation.decorator.js';
 export { OptionalSession } from './session/optional-session.decorator.js';
 export { RequireClaim } from './access/require-claim.decorator.js';

@@ -85,13 +85,26 @@ export class AccessGuard extends AuthKitGuardBase {
     const entry = this.begin(context);
     // Settled already (every GraphQL field after the query's first): decide without a tick.
     if (plan.maxClaimAge === undefined && entry.resolution) {
-      return this.decideResolved(context, plan, entry, entry.resolution);
+      return this.decideWithKey(context, plan, entry, entry.resolution);
     }
     const resolving =
       plan.maxClaimAge === undefined
         ? entry.promise
         : this.resolver.ensureFresh(entry.carrier, plan.maxClaimAge);
-    return resolving.then((resolution) => this.decideResolved(context, plan, entry, resolution));
+    return resolving.then((resolution) => this.decideWithKey(context, plan, entry, resolution));
+  }
+
+  /** An API key (where the route takes them) stands in for a missing session. */
+  private decideWithKey(
+    context: ExecutionContext,
+    plan: Plan,
+    entry: SessionEntry,
+    resolution: SessionResolution,
+  ): boolean | Promise<boolean> {
+    const keyed = this.withApiKey(context, entry, resolution);
+    return keyed instanceof Promise
+      ? keyed.then((found) => this.decideResolved(context, plan, entry, found))
+      : this.decideResolved(context, plan, entry, keyed);
   }
 
   private decideResolved(

@@ -28,7 +28,11 @@ export type AuthKitFailureReason =
    */
   | 'SESSION_TOO_LARGE'
   /** A Nest context this package cannot read a credential from (e.g. rpc without a subclass). */
-  | 'UNSUPPORTED_CONTEXT';
+  | 'UNSUPPORTED_CONTEXT'
+  /** An API key WorkOS does not know, or revoked, or not a key at all, where keys are allowed. */
+  | 'INVALID_API_KEY'
+  /** WorkOS could not validate an API key now (503; not cached: the next request asks again). */
+  | 'API_KEY_UNAVAILABLE';
 
 /**
  * Why the sign-in callback refused a request. Stable strings: pages may switch on them.

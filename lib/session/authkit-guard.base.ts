@@ -1,5 +1,10 @@
-import { Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { AUTHKIT_CONFIG } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { ALLOW_API_KEYS } from '../credentials/allow-api-keys.decorator.js';
+import { apiKeySession, presentedApiKey } from '../credentials/api-key.session.js';
+import { ApiKeyValidator, type ApiKeyCheck } from '../credentials/api-key.validator.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
@@ -17,6 +22,10 @@ const warned = new Set<string>();
  */
 export abstract class AuthKitGuardBase implements CanActivate {
   protected readonly logger = new Logger('AuthKit');
+  // Properties, not constructor parameters: subclasses keep the constructor they have.
+  @Optional() @Inject(ApiKeyValidator) private readonly apiKeys?: ApiKeyValidator;
+  @Optional() @Inject(AUTHKIT_CONFIG) private readonly baseConfig?: AuthKitConfig;
+  @Optional() @Inject(Reflector) private readonly baseReflector?: Reflector;
 
   constructor(
     protected readonly resolver: SessionResolver,
@@ -120,6 +129,35 @@ export abstract class AuthKitGuardBase implements CanActivate {
     return this.sessionOf(context, resolution);
   }
 
+  /**
+   * Where the route accepts WorkOS API keys (`@AllowApiKeys()`, or `apiKeys: true`) and the
+   * request has no session but a Bearer value that is no JWT: the key's principal, validated
+   * (cached), made the request's session. Anything else is returned as it is.
+   */
+  protected withApiKey(
+    context: ExecutionContext,
+    entry: SessionEntry,
+    resolution: SessionResolution,
+  ): SessionResolution | Promise<SessionResolution> {
+    if (resolution.ok || !this.apiKeys) return resolution;
+    const value = presentedApiKey(entry.carrier);
+    if (value === undefined || !this.acceptsApiKeys(context)) return resolution;
+    const check = this.apiKeys.validate(value);
+    return check instanceof Promise
+      ? check.then((answer) => keyResolution(entry, answer))
+      : keyResolution(entry, check);
+  }
+
+  private acceptsApiKeys(context: ExecutionContext): boolean {
+    if (this.baseConfig?.apiKeys.everywhere) return true;
+    return (
+      this.baseReflector?.getAllAndOverride(ALLOW_API_KEYS, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
   /** A settled resolution's session, or its refusal thrown. */
   protected sessionOf(
     context: ExecutionContext,
@@ -128,4 +166,22 @@ export abstract class AuthKitGuardBase implements CanActivate {
     if (!resolution.ok) return this.throwException(context, failureException(resolution.failure));
     return { session: resolution.session, stale: resolution.stale === true };
   }
+}
+
+/** The key's answer as this request's resolution, for every later guard and the handler. */
+function keyResolution(entry: SessionEntry, check: ApiKeyCheck): SessionResolution {
+  const resolution: SessionResolution = check.ok
+    ? { ok: true, session: apiKeySession(check.principal, Date.now() / 1000), refreshed: false }
+    : {
+        ok: false,
+        failure: {
+          reason: check.reason,
+          status: check.status,
+          detail: check.detail,
+          source: 'bearer',
+        },
+      };
+  entry.resolution = resolution;
+  entry.promise = Promise.resolve(resolution);
+  return resolution;
 }

@@ -33,14 +33,11 @@ export class AuthKitGuard extends AuthKitGuardBase {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride(IS_PUBLIC, targets)) return true;
     const entry = this.begin(context);
-    if (this.reflector.getAllAndOverride(OPTIONAL_SESSION, targets)) {
-      // No credential: through. A credential that does not hold is refused as anywhere else.
-      const resolution = await entry.promise;
-      if (!resolution.ok && resolution.failure.reason === 'NO_SESSION') return true;
-      this.sessionOf(context, resolution);
-      return true;
-    }
-    await this.requireSession(context, entry);
+    const resolution = await this.withApiKey(context, entry, await entry.promise);
+    // @OptionalSession: no credential goes through; one that does not hold is refused.
+    const optional = this.reflector.getAllAndOverride(OPTIONAL_SESSION, targets) === true;
+    if (optional && !resolution.ok && resolution.failure.reason === 'NO_SESSION') return true;
+    this.sessionOf(context, resolution);
     return true;
   }
 }

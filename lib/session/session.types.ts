@@ -24,7 +24,8 @@ export interface AccessTokenClaims {
 
 /** A verified session, read from the sealed cookie or from a Bearer access token. */
 export interface AuthKitSession {
-  source: 'cookie' | 'bearer';
+  /** The credential: the sealed cookie, a Bearer access token, or a WorkOS API key. */
+  source: 'cookie' | 'bearer' | 'api-key';
   userId: string;
   /** The WorkOS user as the cookie carries it; absent for Bearer tokens. */
   user?: User;
@@ -37,7 +38,11 @@ export interface AuthKitSession {
   featureFlags: string[];
   /** Set when an admin impersonates the user (the `act` claim). */
   impersonatorId?: string;
+  /** The API key behind an `api-key` principal (never its value). */
+  apiKey?: { id: string; name: string };
+  /** The token's claims; for an API key, the equivalent fields (`sub`, `org_id`, `permissions`). */
   claims: AccessTokenClaims;
+  /** Empty for an API key: its value is never kept. */
   accessToken: string;
 }
 

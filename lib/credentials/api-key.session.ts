@@ -1,0 +1,44 @@
+import { header, type AuthKitCarrier } from '../context/carrier.js';
+import type { AuthKitSession } from '../session/session.types.js';
+import type { ApiKeyPrincipal } from './api-key.validator.js';
+
+const BEARER_KEY = /^Bearer +([A-Za-z0-9_-]{8,256}) *$/i;
+
+/** The API key a request presents (a Bearer value that is not a JWT), if any. */
+export function presentedApiKey(carrier: AuthKitCarrier): string | undefined {
+  const authorization = header(carrier.req, 'authorization');
+  if (authorization !== undefined) return BEARER_KEY.exec(authorization)?.[1];
+  return carrier.token !== undefined && /^[A-Za-z0-9_-]{8,256}$/.test(carrier.token)
+    ? carrier.token
+    : undefined;
+}
+
+/**
+ * An API key's principal in the shape decorators check: its organization, its permissions,
+ * no roles, entitlements or flags (a key carries none). `userId` is the owner for a user's
+ * key, else the key's own id; `sessionId` is the key's id. No token: `accessToken` is empty.
+ */
+export function apiKeySession(principal: ApiKeyPrincipal, nowSeconds: number): AuthKitSession {
+  const subject = principal.userId ?? principal.id;
+  return {
+    source: 'api-key',
+    userId: subject,
+    sessionId: principal.id,
+    organizationId: principal.organizationId,
+    roles: [],
+    permissions: [...principal.permissions],
+    entitlements: [],
+    featureFlags: [],
+    apiKey: { id: principal.id, name: principal.name },
+    claims: {
+      iss: 'workos-api-key',
+      sub: subject,
+      sid: principal.id,
+      iat: Math.floor(nowSeconds),
+      exp: Math.floor(nowSeconds) + 60,
+      org_id: principal.organizationId,
+      permissions: [...principal.permissions],
+    },
+    accessToken: '',
+  };
+}

@@ -1,0 +1,136 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import request from 'supertest';
+import {
+  AllowApiKeys,
+  AuthKitGuard,
+  CurrentSession,
+  RequireOrganization,
+  RequirePermission,
+  type AuditRecord,
+  type AuthKitSession,
+} from '../../lib/index.js';
+import { ApiKeyValidator } from '../../lib/credentials/api-key.validator.js';
+import type { WorkOSEmulator } from '../../lib/testing/index.js';
+import { startApp, type Platform, type TestApp } from './support/app.fixture.js';
+import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+
+const principal = (s: AuthKitSession) => ({
+  source: s.source,
+  userId: s.userId,
+  organizationId: s.organizationId,
+  apiKey: s.apiKey,
+  permissions: s.permissions,
+});
+
+@Controller('keys')
+class KeysController {
+  @Get('orgs/:orgId/reports')
+  @AllowApiKeys()
+  @RequireOrganization({ param: 'orgId' })
+  @RequirePermission('reports:read')
+  reports(@Param('orgId') _orgId: string, @CurrentSession() session: AuthKitSession) {
+    return principal(session);
+  }
+
+  @Get('me')
+  @AllowApiKeys()
+  @UseGuards(AuthKitGuard)
+  me(@CurrentSession() session: AuthKitSession) {
+    return principal(session);
+  }
+
+  @Get('sessions-only')
+  @RequirePermission('reports:read')
+  sessionsOnly() {
+    return { ok: true };
+  }
+}
+
+describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platform) => {
+  let emulator: WorkOSEmulator;
+  let t: TestApp;
+  let records: AuditRecord[];
+  let key: { id: string; value: string };
+
+  beforeEach(async () => {
+    emulator = await startSeededEmulator();
+    records = [];
+    t = await startApp(platform, emulator, { audit: { record: (r) => records.push(r) } }, [
+      KeysController,
+    ]);
+    key = emulator.createApiKey({
+      owner: { type: 'organization', id: ORG_B },
+      name: 'exporter',
+      permissions: ['reports:read'],
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+    await emulator.close();
+  });
+
+  const get = (path: string, value = key.value) =>
+    request(t.server).get(path).set('Authorization', `Bearer ${value}`);
+
+  it('a key is a principal the same decorators check: its organization and permissions', async () => {
+    const res = await get(`/keys/orgs/${ORG_B}/reports`);
+    expect([res.status, res.body]).toEqual([
+      200,
+      {
+        source: 'api-key',
+        userId: key.id,
+        organizationId: ORG_B,
+        apiKey: { id: key.id, name: 'exporter' },
+        permissions: ['reports:read'],
+      },
+    ]);
+    expect(records).toEqual([
+      expect.objectContaining({ check: 'organization', allowed: true, user: key.id, sid: key.id }),
+      expect.objectContaining({ check: 'permission', allowed: true }),
+    ]);
+    expect(JSON.stringify(records)).not.toContain(key.value);
+    const other = await get(`/keys/orgs/${ORG_A}/reports`);
+    expect([other.status, other.body.reason]).toEqual([403, 'ORGANIZATION_MISMATCH']);
+    const weak = emulator.createApiKey({ owner: { type: 'organization', id: ORG_B } });
+    const denied = await get(`/keys/orgs/${ORG_B}/reports`, weak.value);
+    expect([denied.status, denied.body.reason]).toEqual([403, 'PERMISSION_DENIED']);
+    // A user's key speaks for that user.
+    const mine = emulator.createApiKey({
+      owner: { type: 'user', id: ALICE, organizationId: ORG_B },
+    });
+    expect((await get('/keys/me', mine.value)).body).toMatchObject({
+      userId: ALICE,
+      organizationId: ORG_B,
+    });
+  });
+
+  it('only where allowed: elsewhere a key is no credential', async () => {
+    const res = await get('/keys/sessions-only');
+    expect([res.status, res.body.reason]).toEqual([401, 'INVALID_JWT']);
+    expect(emulator.calls.apiKeyValidations).toBe(0);
+  });
+
+  it('100 concurrent requests with one key: at most one validation upstream', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => get(`/keys/orgs/${ORG_B}/reports`)),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(emulator.calls.apiKeyValidations).toBe(1);
+  });
+
+  it('unknown, revoked (at once through revoke(id)), and WorkOS down: 401, 401, 503', async () => {
+    const unknown = await get('/keys/me', 'sk_test_' + 'b'.repeat(64));
+    expect([unknown.status, unknown.body.reason]).toEqual([401, 'INVALID_API_KEY']);
+    expect((await get('/keys/me')).status).toBe(200);
+    emulator.revokeApiKey(key.id);
+    t.app.get(ApiKeyValidator).revoke(key.id); // what the api_key.revoked webhook does
+    const revoked = await get('/keys/me');
+    expect([revoked.status, revoked.body.reason]).toEqual([401, 'INVALID_API_KEY']);
+
+    const fresh = emulator.createApiKey({ owner: { type: 'organization', id: ORG_B } });
+    emulator.fault('api-key-validations', { status: 500, times: 1 });
+    const down = await get('/keys/me', fresh.value);
+    expect([down.status, down.body.reason]).toEqual([503, 'API_KEY_UNAVAILABLE']);
+    expect((await get('/keys/me', fresh.value)).status).toBe(200); // not remembered
+  });
+});
