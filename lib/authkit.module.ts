@@ -37,6 +37,7 @@ import { FieldResolverGuardsCheck } from './session/field-resolver-guards.check.
 import { SessionContextGuard } from './session/session-context.guard.js';
 import { runFirstAmongGlobalGuards } from './session/session-context.order.js';
 import { ConnectionSessions } from './session/connection-sessions.js';
+import { RevokedSessions } from './session/revoked-sessions.js';
 import { loadTransportErrors } from './context/transport-errors.js';
 import { SessionRefresher } from './session/session.refresher.js';
 import { SessionResolver } from './session/session.resolver.js';
@@ -78,6 +79,7 @@ import { SessionService } from './session/session.service.js';
     FlagGuard,
     FlagSources,
     ClaimsWatermark,
+    RevokedSessions,
     LiveFlags,
     FlagDrift,
     FlagAudit,
@@ -97,6 +99,7 @@ import { SessionService } from './session/session.service.js';
     FlagSources,
     AuthKitGuard,
     ClaimsWatermark,
+    RevokedSessions,
     ConnectionSessions,
     LiveFlags,
     FlagDrift,
