@@ -40,6 +40,7 @@ import { FieldResolverGuardsCheck } from './session/field-resolver-guards.check.
 import { SessionContextGuard } from './session/session-context.guard.js';
 import { runFirstAmongGlobalGuards } from './session/session-context.order.js';
 import { ConnectionSessions } from './session/connection-sessions.js';
+import { RevokedSessions } from './session/revoked-sessions.js';
 import { loadTransportErrors } from './context/transport-errors.js';
 import { SessionRefresher } from './session/session.refresher.js';
 import { SessionResolver } from './session/session.resolver.js';
@@ -91,6 +92,7 @@ import { SessionService } from './session/session.service.js';
     AccessGuard,
     FlagSources,
     ClaimsWatermark,
+    RevokedSessions,
     LiveFlags,
     FlagDrift,
     FlagAudit,
@@ -110,6 +112,7 @@ import { SessionService } from './session/session.service.js';
     FlagSources,
     AuthKitGuard,
     ClaimsWatermark,
+    RevokedSessions,
     ConnectionSessions,
     LiveFlags,
     FlagDrift,

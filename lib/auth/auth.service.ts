@@ -7,6 +7,7 @@ import { httpCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { SessionCookie } from '../session/session.cookie.js';
 import { classifyRefreshError, sessionFromAuthentication } from '../session/session.refresher.js';
 import { ConnectionSessions } from '../session/connection-sessions.js';
+import { RevokedSessions } from '../session/revoked-sessions.js';
 import { SessionResolver, tokenFailure } from '../session/session.resolver.js';
 import { SessionSealer } from '../session/session.sealer.js';
 import type { AuthKitFailure, SessionResolution } from '../session/session.types.js';
@@ -63,6 +64,7 @@ export class AuthService {
     private readonly resolver: SessionResolver,
     private readonly connections: ConnectionSessions,
     private readonly sealer: SessionSealer,
+    private readonly revoked: RevokedSessions,
   ) {
     if (!config.cookies) {
       throw new Error(
@@ -200,8 +202,9 @@ export class AuthService {
   }
 
   /**
-   * Clears the session cookie and returns where to send the browser: WorkOS's logout URL for
-   * the session (`sid`, read from a verified token even when it expired), else home.
+   * Clears the session cookie, revokes the session (`sid`, read from a verified token even when
+   * it expired) on every instance — a copy of its cookie or its access token is refused from
+   * now on — and returns where to send the browser: WorkOS's logout URL for it, else home.
    */
   async signOut(
     req: HttpRequestLike,
@@ -217,7 +220,10 @@ export class AuthService {
       this.cookie.clear(res);
       await this.sealer.forget(raw);
     }
-    if (sessionId) this.connections.endSession(sessionId);
+    if (sessionId) {
+      this.connections.endSession(sessionId);
+      await this.revoked.revoke(sessionId, 'sign-out');
+    }
     const redirectTo = sessionId
       ? this.workos.userManagement.getLogoutUrl({ sessionId, returnTo })
       : returnTo;

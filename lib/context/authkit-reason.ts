@@ -18,6 +18,8 @@ export type AuthKitFailureReason =
   | 'STALE_CLAIMS'
   /** A WebSocket connection whose session was signed out on this instance. */
   | 'SESSION_ENDED'
+  /** The session (`sid`) was revoked (WorkOS `session.revoked`, `revoke()`, sign-out): sign in again. */
+  | 'SESSION_REVOKED'
   /** The cookie refers to a session kept in the store, and the store no longer has it. */
   | 'SESSION_NOT_FOUND'
   /** The store that keeps sessions too large for a cookie could not be reached (503). */

@@ -16,7 +16,9 @@ import type { AuthKitConfig } from '../authkit.options.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
+import { scopeOfAccessEvent } from '../session/access-event-scope.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
+import { RevokedSessions } from '../session/revoked-sessions.js';
 import { RawBodyOption } from './raw-body-option.js';
 import { scopeOfFlagEvent, type FlagEventPayload } from './flag-change-scope.js';
 import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
@@ -30,6 +32,15 @@ const RAW_BODY_FIX = 'create the app with NestFactory.create(AppModule, { rawBod
 interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
   rawBody?: Buffer;
+}
+
+/** Who an access event names, for its log line: the user, organization or role/permission. */
+function accessSubject(data: unknown): string {
+  const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  const subject = [fields.user_id, fields.organization_id, fields.slug].find(
+    (value): value is string => typeof value === 'string',
+  );
+  return subject === undefined ? '' : ` ${subject.slice(0, 64)}`;
 }
 
 interface WebhookEvent {
@@ -58,8 +69,17 @@ export interface WebhookReceipt {
 }
 
 /**
- * Builds the WorkOS webhook endpoint at `path`. The signature covers the raw body, so the app
- * must be created with `NestFactory.create(AppModule, { rawBody: true })`: checked at boot.
+ * Builds the WorkOS webhook endpoint at `path`: `flag.*` events move the flag watermark,
+ * `organization_membership.*`, `role.*`, `organization_role.*` and `permission.*` the access
+ * one (scoped as `scopeOfAccessEvent` says), `session.revoked` revokes the session on every
+ * instance; other events are acknowledged and ignored. The signature covers the raw body, so
+ * the app must be created with `NestFactory.create(AppModule, { rawBody: true })`: checked at
+ * boot.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRoot({ ...options, webhookSecret: process.env.WORKOS_WEBHOOK_SECRET, webhooks: true });
+ * ```
  */
 export function createFlagWebhookController(path: string): Type<unknown> {
   @Controller(path)
@@ -79,6 +99,7 @@ export function createFlagWebhookController(path: string): Type<unknown> {
       private readonly watermark: ClaimsWatermark,
       adapterHost: HttpAdapterHost,
       metrics: AuthKitMetrics,
+      private readonly revoked: RevokedSessions,
     ) {
       if (!config.webhookSecret) {
         throw new Error(
@@ -146,8 +167,33 @@ export function createFlagWebhookController(path: string): Type<unknown> {
           detail: slug ? `${event.event} ${slug}` : event.event,
           scope: scopeOfFlagEvent(wireEvent(payload, event)),
         });
+      } else if (event.event === 'session.revoked') {
+        await this.sessionRevoked(wireEvent(payload, event).data);
+      } else {
+        const { data } = wireEvent(payload, event);
+        const scope = scopeOfAccessEvent(event.event, data);
+        if (scope !== undefined) {
+          this.watermark.move('webhook', {
+            kind: 'access',
+            detail: `${event.event}${accessSubject(data)}`,
+            scope,
+          });
+        }
       }
       return { received: true };
+    }
+
+    /**
+     * `session.revoked`: `data.id` is the session's `sid`. Awaited: once WorkOS has its 2xx the
+     * revocation is in the store (or, while the store is down, retried until it is).
+     */
+    private async sessionRevoked(data: unknown): Promise<void> {
+      const id = (typeof data === 'object' && data !== null ? data : {}) as { id?: unknown };
+      if (typeof id.id !== 'string' || id.id.length === 0 || id.id.length > 256) {
+        this.logger.warn('webhook session.revoked without a usable data.id: nothing revoked');
+        return;
+      }
+      await this.revoked.revoke(id.id, 'webhook');
     }
 
     /**

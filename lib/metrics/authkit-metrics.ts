@@ -30,10 +30,19 @@ export type RefreshResult = 'ok' | 'terminal' | 'transient';
  * kept), `write` (503 with the old cookie kept, or its replaced entry not shortened), `delete`
  * (sign-out goes on); a flag change's `broadcast` (other instances not told); a refresh's
  * `refresh_lock` (exchanged alone, or 503 while another instance holds it) and `refresh_result`
- * (other instances not told); a webhook's `webhook_event` (deduplicated per instance only).
+ * (other instances not told); a webhook's `webhook_event` (deduplicated per instance only); a
+ * session's `revocation` (written and announced: retried until the store takes it; read at a
+ * session's first sight: let in).
  */
 export type StoreOperation =
-  'read' | 'write' | 'delete' | 'broadcast' | 'refresh_lock' | 'refresh_result' | 'webhook_event';
+  | 'read'
+  | 'write'
+  | 'delete'
+  | 'broadcast'
+  | 'refresh_lock'
+  | 'refresh_result'
+  | 'webhook_event'
+  | 'revocation';
 
 const METER_NAME = 'nestjs-authkit';
 const REFRESH_CAUSES: readonly RefreshCause[] = ['expiry', 'flag_change', 'max_age', 'explicit'];
@@ -45,6 +54,7 @@ const STORE_OPERATIONS: readonly StoreOperation[] = [
   'refresh_lock',
   'refresh_result',
   'webhook_event',
+  'revocation',
 ];
 /** Flag slugs come from route metadata (bounded); this only guards against a surprise. */
 const MAX_DRIFT_FLAGS = 1_000;

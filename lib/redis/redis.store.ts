@@ -18,9 +18,10 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Shares refresh coordination and the flag watermark across instances through Redis. A command
- * that fails (or outlives its budget) is reported to the caller, which decides: refreshes wait
- * or answer 503, never sign anyone out; watermark broadcasts fall back to this instance.
+ * Shares refresh coordination, the flag watermark and revoked sessions across instances
+ * through Redis. A command that fails (or outlives its budget) is reported to the caller, which
+ * decides: refreshes wait or answer 503, never sign anyone out; watermark broadcasts fall back
+ * to this instance; revocations are retried until Redis takes them.
  */
 export class RedisStore implements Store {
   readonly shared = true;
@@ -29,6 +30,8 @@ export class RedisStore implements Store {
   private readonly client: Redis;
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
+  private readonly resubscribed = new Set<() => void>();
+  private subscriberWasReady = false;
   private readonly timeoutMs: number;
   private readonly owned: boolean;
 
@@ -82,6 +85,10 @@ export class RedisStore implements Store {
       this.subscriber.on('message', (from: string, message: string) => {
         for (const l of this.listeners.get(from) ?? []) l(message);
       });
+      this.subscriber.on('ready', () => {
+        if (this.subscriberWasReady) void this.confirmResubscribed();
+        this.subscriberWasReady = true;
+      });
     }
     let set = this.listeners.get(channel);
     if (!set) {
@@ -93,6 +100,32 @@ export class RedisStore implements Store {
     }
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  onResubscribe(listener: () => void): () => void {
+    this.resubscribed.add(listener);
+    return () => this.resubscribed.delete(listener);
+  }
+
+  /**
+   * After a reconnect ioredis subscribes again by itself; subscribing here too (idempotent)
+   * gives a reply to wait for: from then on no message is missed, and anything published
+   * before (the publisher writes its key first) can be read.
+   */
+  private async confirmResubscribed(): Promise<void> {
+    const channels = [...this.listeners.keys()];
+    if (!this.subscriber || channels.length === 0) return;
+    try {
+      await this.subscriber.subscribe(...channels);
+      // Listeners read what they may have missed through the command connection: wait for it.
+      if (this.client.status !== 'ready') {
+        await new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
+      }
+    } catch (error) {
+      this.logger.warn(`redis resubscribe failed: ${describe(error)}`);
+      return;
+    }
+    for (const listener of this.resubscribed) listener();
   }
 
   async close(): Promise<void> {

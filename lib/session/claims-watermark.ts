@@ -33,7 +33,21 @@ const MAX_IDS = 100_000;
 
 export type WatermarkSource = 'webhook' | 'runtime' | 'invalidate' | 'peer';
 
+/**
+ * What changed: the flags a claim holds (`flags`), or who may do what — memberships, roles,
+ * permissions (`access`). Both make the affected sessions' claims stale alike; logs tell them
+ * apart.
+ *
+ * @example
+ * ```ts
+ * watermark.move('webhook', { kind: 'access', scope: { users: [userId] } });
+ * ```
+ */
+export type ClaimsChangeKind = 'flags' | 'access';
+
 export interface FlagChange {
+  /** Default `flags`. */
+  kind?: ClaimsChangeKind;
   /** A short label for logs, e.g. the event and slug. */
   detail?: string;
   /** The sessions it can affect; default every session. */
@@ -45,6 +59,8 @@ export interface FlagChange {
 interface Broadcast {
   at: number;
   source: WatermarkSource;
+  /** Absent from older instances: flags. */
+  kind?: ClaimsChangeKind;
   detail?: string;
   /** Absent from older instances: every session. */
   scope?: FlagChangeScope;
@@ -52,11 +68,13 @@ interface Broadcast {
 }
 
 /**
- * The recent flag changes and the sessions each can affect (a short change log; see
- * FlagChangeLog). A session whose token was issued before the latest change affecting it
- * carries a `feature_flags` claim that may no longer match the dashboard: it is refreshed
- * (cookies), decided live (Bearer) or disconnected (sockets). With a shared store, a change
- * seen by one instance (say, the one that received the webhook) is broadcast to all.
+ * The recent claim changes — flags, and access (memberships, roles, permissions) — and the
+ * sessions each can affect (a short change log; see FlagChangeLog). A session whose token was
+ * issued before the latest change affecting it carries claims (`feature_flags`, `role`,
+ * `permissions`) that may no longer match the dashboard: it is refreshed (cookies), decided
+ * live or refused as stale on flag routes (Bearer) or disconnected (sockets). With a shared
+ * store, a change seen by one instance (say, the one that received the webhook) is broadcast
+ * to all.
  */
 @Injectable()
 export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
@@ -90,6 +108,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
             'peer',
             `${peer.source}${peer.detail ? ` ${peer.detail}` : ''}`,
             scopeFrom(peer.scope),
+            peer.kind === 'access' ? 'access' : 'flags',
           );
         }
       } catch {
@@ -117,14 +136,16 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
 
   /** Records a change seen now (or at `change.at`) and tells the other instances. */
   move(source: WatermarkSource, change: FlagChange = {}): void {
-    const { detail, scope = 'all', at = Date.now() } = change;
-    if (!this.apply(at, source, detail, scope)) return;
+    const { detail, scope = 'all', at = Date.now(), kind = 'flags' } = change;
+    if (!this.apply(at, source, detail, scope, kind)) return;
     const { store } = this.config;
     if (!store.shared) return;
-    const message: Broadcast = { at, source, detail, scope, from: this.id };
+    const message: Broadcast = { at, source, kind, detail, scope, from: this.id };
     store.publish(storeKeys.watermarkChannel(store), JSON.stringify(message)).catch(() => {
       this.metrics.storeFallback('broadcast');
-      this.logger.warn('flag change not broadcast: store unavailable');
+      this.logger.warn(
+        `${kind === 'access' ? 'access' : 'flag'} change not broadcast: store unavailable`,
+      );
     });
   }
 
@@ -156,15 +177,17 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     source: WatermarkSource,
     detail: string | undefined,
     scope: FlagChangeScope,
+    kind: ClaimsChangeKind,
   ): boolean {
     const label = `${source}${detail ? `: ${detail}` : ''}`;
+    const what = kind === 'access' ? 'access changed' : 'flags changed';
     if (isEmptyScope(scope)) {
-      this.logger.log(`flags changed (${label}): no session's claims are affected`);
+      this.logger.log(`${what} (${label}): no session's claims are affected`);
       return false;
     }
     if (!this.log.record(at, scope)) return false;
     this.logger.log(
-      `flags changed (${label}): ${describeScope(scope)} issued before ` +
+      `${what} (${label}): ${describeScope(scope)} issued before ` +
         `${new Date(at).toISOString()} are refreshed on their next request`,
     );
     for (const listener of this.listeners) listener(at, scope);

@@ -5,6 +5,7 @@ import type { AuthKitReason } from '../context/authkit-reason.js';
 import { ClaimsWatermark } from './claims-watermark.js';
 import { scopeAffects } from './flag-change-log.js';
 import { sessionEntries } from './request-context.js';
+import { RevokedSessions } from './revoked-sessions.js';
 import type { AuthKitSession } from './session.types.js';
 
 /**
@@ -17,7 +18,8 @@ export const REAUTHENTICATE_EVENT = 'authkit:reauthenticate';
 /**
  * WebSocket close codes (4000–4999 are the application's). graphql-ws uses the same two for
  * the same meanings.
- * - 4401: no usable session, or it ended (expired, stale claims, signed out): re-authenticate.
+ * - 4401: no usable session, or it ended (expired, stale claims, signed out, revoked):
+ *   re-authenticate.
  * - 4503: WorkOS or its keys could not be reached: reconnect later, the session may be fine.
  */
 export const CLOSE_CODES = { reauthenticate: 4401, unavailable: 4503 } as const;
@@ -44,21 +46,27 @@ interface WebSocketLike {
 
 /**
  * Ties each WebSocket connection to its session's life: when the token expires, its claims go
- * stale (a flag change affecting it, `maxClaimAge`) or the session is signed out here, the
- * client is told and the connection closed. A socket never refreshes: the refresh token
- * belongs to the browser's cookie, and spending it here would leave that cookie holding a
- * dead one.
+ * stale (a flag or access change affecting it, `maxClaimAge`), the session is signed out here
+ * or revoked anywhere, the client is told and the connection closed. A socket never refreshes:
+ * the refresh token belongs to the browser's cookie, and spending it here would leave that
+ * cookie holding a dead one.
  */
 @Injectable()
 export class ConnectionSessions implements OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
   private readonly open = new Map<object, Tracked>();
   private readonly stopWatching: () => void;
+  private readonly stopRevocations: () => void;
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     private readonly watermark: ClaimsWatermark,
+    private readonly revoked: RevokedSessions,
   ) {
+    // Revoked here or on a peer: its connections on this instance close at once.
+    this.stopRevocations = revoked.onRevoke((sessionId) =>
+      this.endSession(sessionId, 'SESSION_REVOKED', 'session revoked'),
+    );
     // Only connections whose session the change can affect: a rule change for one
     // organization leaves the others connected.
     this.stopWatching = watermark.onMove((at, scope) => {
@@ -71,6 +79,7 @@ export class ConnectionSessions implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopWatching();
+    this.stopRevocations();
     for (const tracked of this.open.values()) clearTimeout(tracked.timer);
     this.open.clear();
   }
@@ -78,6 +87,11 @@ export class ConnectionSessions implements OnModuleDestroy {
   /** Starts watching a connection whose session just resolved (once per connection). */
   track(connection: object, session: AuthKitSession, freshAt: number): void {
     if (this.open.has(connection)) return;
+    // Revoked while its handshake was being resolved.
+    if (this.revoked.has(session.sessionId)) {
+      this.end(connection, 'SESSION_REVOKED', 'session revoked');
+      return;
+    }
     // Opened after a flag change with an older token: ended as one open at the change would be,
     // or a reconnect with the same cookie would stay stale until its token expires.
     if (freshAt < this.watermark.latestFor(session, freshAt)) {
@@ -111,12 +125,19 @@ export class ConnectionSessions implements OnModuleDestroy {
     tracked.timer.unref?.();
   }
 
-  /** Ends every connection of a session (`sid`) on this instance, e.g. after sign-out. */
-  endSession(sessionId: string): number {
+  /**
+   * Ends every connection of a session (`sid`) on this instance: after a sign-out here
+   * (`SESSION_ENDED`), or a revocation (`SESSION_REVOKED`).
+   */
+  endSession(
+    sessionId: string,
+    reason: AuthKitReason = 'SESSION_ENDED',
+    detail = 'signed out',
+  ): number {
     let ended = 0;
     for (const [connection, tracked] of this.open) {
       if (tracked.session.sessionId !== sessionId) continue;
-      this.end(connection, 'SESSION_ENDED', 'signed out');
+      this.end(connection, reason, detail);
       ended++;
     }
     return ended;

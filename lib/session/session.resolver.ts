@@ -8,6 +8,7 @@ import { ClaimsWatermark } from './claims-watermark.js';
 import { ConnectionSessions } from './connection-sessions.js';
 import { refreshDueAt } from './refresh-due.js';
 import { sessionEntries, type SessionEntry } from './request-context.js';
+import { RevokedSessions } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionRefresher, type RefreshOutcome } from './session.refresher.js';
 import { SessionSealer, type SessionReference } from './session.sealer.js';
@@ -24,6 +25,7 @@ import { VerifiedSessionCache } from './verified-session.cache.js';
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 const SOCKETS_NEVER_REFRESH =
   'access token expired: a WebSocket connection never refreshes; refresh over HTTP, then reconnect';
+const REVOKED = 'this session was revoked: sign in again';
 
 /** `reference`: the store entry the cookie referred to, for a session too large for a cookie. */
 type Opened = { data: SealedSessionData; claims: AccessTokenClaims; reference?: SessionReference };
@@ -57,8 +59,12 @@ export class SessionResolver {
     private readonly sealer: SessionSealer,
     private readonly watermark: ClaimsWatermark,
     private readonly connections: ConnectionSessions,
+    private readonly revoked: RevokedSessions,
   ) {
     this.cache = new VerifiedSessionCache(config.sessionCacheSize);
+    // Revocations may have been missed while the store was away: every cached credential is
+    // checked against it again (verified anew) at its next request.
+    revoked.onResync(() => this.cache.clear());
   }
 
   /** This request's (or connection's) session, resolved once per carrier key. */
@@ -189,17 +195,29 @@ export class SessionResolver {
     notBefore = 0,
     cause: RefreshCause = 'explicit',
   ): Promise<SessionResolution> {
+    // Never refreshed: WorkOS may not know yet (a sign-out here), and a refresh would hand out
+    // a fresh token of a revoked session.
+    if (this.revoked.has(opened.claims.sid)) return this.refusedRefresh(carrier);
     let outcome = await this.refresher.refresh(opened.data, organizationId, notBefore, cause);
     if (outcome.ok && organizationId !== undefined && outcome.claims.org_id !== organizationId) {
       // Joined a refresh already under way for another organization: go on from its result.
       outcome = await this.refresher.refresh(outcome.data, organizationId, notBefore, cause);
     }
+    // Revoked while the exchange was under way: its result is not handed out either.
+    if (this.revoked.has(opened.claims.sid)) return this.refusedRefresh(carrier);
     const applied = await this.applyRefresh(carrier, outcome, opened.reference);
     const resolution: SessionResolution = applied.ok
       ? { ...applied, replaced: { claims: opened.claims, cause } }
       : applied;
     this.override(carrier, resolution);
     return resolution;
+  }
+
+  /** A refresh of a revoked session refused, made this request's resolution (as refreshes are). */
+  private refusedRefresh(carrier: AuthKitCarrier): SessionResolution {
+    const refused = this.refuseRevoked(carrier);
+    this.override(carrier, refused);
+    return refused;
   }
 
   /** Synchronous when the credential's session is cached and usable as is. */
@@ -220,7 +238,11 @@ export class SessionResolver {
     const key = this.cache.keyOf(token);
     const now = Date.now() / 1000;
     const cached = this.cache.get(key, now);
-    if (cached) return { ok: true, session: cached.session, refreshed: false };
+    if (cached) {
+      return this.revoked.has(cached.session.sessionId)
+        ? fail('SESSION_REVOKED', REVOKED, 'bearer')
+        : { ok: true, session: cached.session, refreshed: false };
+    }
     return this.verifyBearer(token, key, now);
   }
 
@@ -232,6 +254,10 @@ export class SessionResolver {
         // A Bearer caller cannot refresh through us: a few seconds of skew must not refuse it.
         const expiresAt = check.claims.exp + this.config.clockToleranceSeconds;
         if (expiresAt <= now) return fail('EXPIRED_JWT', 'access token expired', 'bearer');
+        this.revoked.observe(check.claims);
+        if (await this.revoked.isRevoked(check.claims.sid)) {
+          return fail('SESSION_REVOKED', REVOKED, 'bearer');
+        }
         const session = toSession('bearer', token, check.claims);
         this.cache.set(key, session, Infinity, expiresAt);
         return { ok: true, session, refreshed: false };
@@ -251,6 +277,7 @@ export class SessionResolver {
     const cached = this.cache.get(key, nowSeconds);
     if (cached) {
       const { session } = cached;
+      if (this.revoked.has(session.sessionId)) return this.refuseRevoked(carrier);
       const notBefore = this.staleBefore(session, undefined, now);
       const resolution: SessionResolution = { ok: true, session, refreshed: false };
       return this.usableAsIs(session, cached.refreshAt, notBefore, nowSeconds, carrier)
@@ -275,6 +302,12 @@ export class SessionResolver {
       return opened;
     }
     const { data, check, reference } = opened;
+    if (check.status === 'valid' || check.status === 'expired') {
+      // First sight of this credential: the store knows what peers revoked before this
+      // instance heard of it (or while it was starting).
+      this.revoked.observe(check.claims);
+      if (await this.revoked.isRevoked(check.claims.sid)) return this.refuseRevoked(carrier);
+    }
     switch (check.status) {
       case 'valid': {
         const { claims } = check;
@@ -309,6 +342,12 @@ export class SessionResolver {
       default:
         return rejectedToken(check, 'cookie');
     }
+  }
+
+  /** A revoked session's refusal: never refreshed, its cookie cleared (it can never work again). */
+  private refuseRevoked(carrier: AuthKitCarrier): SessionResolution {
+    if (carrier.res) this.cookie.clear(carrier.res);
+    return fail('SESSION_REVOKED', REVOKED, 'cookie');
   }
 
   /** Caches a verified cookie session until its `exp`; returns when it is due for refresh. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
 import { WORKOS_CLIENT } from '../authkit.constants.js';
 import {
@@ -9,8 +9,11 @@ import {
   socketCarrier,
   type HttpRequestLike,
 } from '../context/carrier.js';
+import { ClaimsWatermark } from './claims-watermark.js';
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
+import { scopeFrom, type FlagChangeScope } from './flag-change-log.js';
 import { currentEntry, currentResolution, enterRequest } from './request-context.js';
+import { RevokedSessions, type RevocationReach } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
 import { rejectedToken, SessionResolver } from './session.resolver.js';
@@ -20,6 +23,24 @@ import type {
   ReplacedSession,
   SessionResolution,
 } from './session.types.js';
+
+/**
+ * What `SessionService.revoke()` did: `upstream` — WorkOS revoked the session too (its refresh
+ * token is dead); false when that call failed (logged; the revocation still applies here and
+ * on every instance until the session's tokens have expired). `reach` — whether the other
+ * instances know (see RevocationReach).
+ *
+ * @example
+ * ```ts
+ * const { upstream, reach } = await this.sessions.revoke(sessionId);
+ * if (!upstream) alertOps('WorkOS did not revoke', sessionId);
+ * ```
+ */
+export interface SessionRevocation {
+  sessionId: string;
+  upstream: boolean;
+  reach: RevocationReach;
+}
 
 /**
  * Session operations for code that needs more than the guards and decorators give.
@@ -38,12 +59,16 @@ import type {
  */
 @Injectable()
 export class SessionService {
+  private readonly logger = new Logger('AuthKit');
+
   constructor(
     private readonly resolver: SessionResolver,
     private readonly cookie: SessionCookie,
     private readonly connections: ConnectionSessions,
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
     private readonly sealer: SessionSealer,
+    private readonly revoked: RevokedSessions,
+    private readonly watermark: ClaimsWatermark,
   ) {}
 
   /**
@@ -160,9 +185,57 @@ export class SessionService {
   }
 
   /**
-   * Clears the session cookie, closes this instance's WebSocket connections of the session, and
-   * returns WorkOS's logout URL for it (`sid`), which also ends the session at WorkOS. Works
-   * after the access token has expired.
+   * Revokes a session (`sid`) everywhere: every instance refuses its cookie, Bearer tokens and
+   * WebSocket connections at once (401 `SESSION_REVOKED`, never refreshed), and WorkOS is asked
+   * to revoke it too (`userManagement.revokeSession`) so its refresh token dies. A failed
+   * WorkOS call is logged and the revocation still applies here.
+   *
+   * @example
+   * ```ts
+   * @Post('admin/sessions/:sid/revoke')
+   * revoke(@Param('sid') sid: string) {
+   *   return this.sessions.revoke(sid); // { sessionId, upstream: true, reach: 'shared' }
+   * }
+   * ```
+   */
+  async revoke(sessionId: string): Promise<SessionRevocation> {
+    // Here (and in the store) first: refused at once, whatever WorkOS answers.
+    const reach = await this.revoked.revoke(sessionId, 'revoke');
+    return { sessionId, upstream: await this.revokeUpstream(sessionId), reach };
+  }
+
+  /**
+   * Marks the claims of some sessions stale — their user's, their organization's, or every
+   * session's — as an access change would (a role or membership changed in a feed of your
+   * own): each is refreshed on its next request (cookies), a Bearer token is treated as after a
+   * flag change, a WebSocket connection is closed. Shared with every instance.
+   *
+   * @example
+   * ```ts
+   * this.sessions.invalidate({ users: [userId] }, 'role changed in admin UI');
+   * this.sessions.invalidate('permission catalogue changed'); // every session
+   * ```
+   */
+  invalidate(detail?: string): void;
+  invalidate(scope: Exclude<FlagChangeScope, 'all'>, detail?: string): void;
+  invalidate(scopeOrDetail?: Exclude<FlagChangeScope, 'all'> | string, detail?: string): void {
+    if (typeof scopeOrDetail === 'object') {
+      // Checked as a peer's would be: anything but lists of ids means every session.
+      this.watermark.move('invalidate', {
+        kind: 'access',
+        detail,
+        scope: scopeFrom(scopeOrDetail),
+      });
+    } else {
+      this.watermark.move('invalidate', { kind: 'access', detail: scopeOrDetail });
+    }
+  }
+
+  /**
+   * Clears the session cookie, closes this instance's WebSocket connections of the session,
+   * revokes the session (`sid`) on every instance — a copy of its cookie or its access token is
+   * refused from now on — and returns WorkOS's logout URL for it, which also ends the session
+   * at WorkOS. Works after the access token has expired.
    */
   async signOut(options: { returnTo?: string } = {}): Promise<string | undefined> {
     const entry = currentEntry();
@@ -178,8 +251,40 @@ export class SessionService {
     }
     if (!sessionId) return undefined;
     this.connections.endSession(sessionId);
+    await this.revoked.revoke(sessionId, 'sign-out');
     return this.workos.userManagement.getLogoutUrl({ sessionId, returnTo: options.returnTo });
   }
+
+  /** Best effort: true when WorkOS revoked the session (its refresh token is dead). */
+  private async revokeUpstream(sessionId: string): Promise<boolean> {
+    const { userManagement } = this.workos as {
+      userManagement: Partial<Pick<WorkOS['userManagement'], 'revokeSession'>>;
+    };
+    if (typeof userManagement.revokeSession !== 'function') {
+      this.logger.warn(
+        'session revoked here only: this @workos-inc/node has no userManagement.revokeSession ' +
+          '(upgrade it so WorkOS ends the session too)',
+      );
+      return false;
+    }
+    try {
+      await userManagement.revokeSession({ sessionId });
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        `WorkOS did not revoke session ${sessionId} (its refresh token may still work ` +
+          `elsewhere; refused here until its tokens expire): ${describeError(error)}`,
+      );
+      return false;
+    }
+  }
+}
+
+/** An error's class and status, never its data (SDK errors can carry request bodies). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return 'error';
+  const status = (error as { status?: unknown }).status;
+  return `${error.name}${typeof status === 'number' ? ` (HTTP ${status})` : ''}`;
 }
 
 function isExecutionContext(value: object): value is ExecutionContext {

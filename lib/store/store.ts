@@ -1,7 +1,7 @@
 /**
- * What instances of an app share: short-lived keys (refresh locks and results) and a
- * broadcast channel (flag-change watermark). The default keeps everything in this process;
- * `RedisStore` (`nestjs-authkit/redis`) shares it across instances.
+ * What instances of an app share: short-lived keys (refresh locks and results, revoked
+ * sessions) and broadcast channels (flag-change watermark, revocations). The default keeps
+ * everything in this process; `RedisStore` (`nestjs-authkit/redis`) shares it across instances.
  */
 export interface Store {
   /** True when this store reaches other instances (Redis); false for the in-process default. */
@@ -16,6 +16,12 @@ export interface Store {
   publish(channel: string, message: string): Promise<void>;
   /** Delivers messages published by any instance (this one included); returns an unsubscribe. */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
+  /**
+   * Calls `listener` each time the subscriptions are live again after a lost connection, once
+   * the store confirmed them: messages published meanwhile were missed, anything written
+   * before them can be read. Optional: a store that never loses messages need not have it.
+   */
+  onResubscribe?(listener: () => void): () => void;
 }
 
 /** Key names, all under one prefix so they are easy to find and to scope per app. */
@@ -31,6 +37,11 @@ export const storeKeys = {
   session: (store: Store, id: string) => `${store.prefix}session:${id}`,
   /** Flag-change watermark broadcasts. */
   watermarkChannel: (store: Store) => `${store.prefix}flags:watermark`,
+  /** A revoked session (`sid`): refused by every instance until the key expires. */
+  revokedSession: (store: Store, sessionId: string) =>
+    `${store.prefix}revoked:session:${sessionId}`,
+  /** Session revocation broadcasts. */
+  revocationChannel: (store: Store) => `${store.prefix}sessions:revoked`,
   /** A verified webhook event already processed (so a replay or retry moves nothing). */
   webhookEvent: (store: Store, eventId: string) => `${store.prefix}webhook:event:${eventId}`,
 };
