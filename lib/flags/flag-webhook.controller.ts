@@ -18,6 +18,7 @@ import { Public } from '../session/public.decorator.js';
 import { SKIP_SESSION } from '../session/skip-session.decorator.js';
 import { scopeOfAccessEvent } from '../session/access-event-scope.js';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
+import { ApiKeyValidator } from '../credentials/api-key.validator.js';
 import { RevokedSessions } from '../session/revoked-sessions.js';
 import { RawBodyOption } from './raw-body-option.js';
 import { scopeOfFlagEvent, type FlagEventPayload } from './flag-change-scope.js';
@@ -100,6 +101,7 @@ export function createFlagWebhookController(path: string): Type<unknown> {
       adapterHost: HttpAdapterHost,
       metrics: AuthKitMetrics,
       private readonly revoked: RevokedSessions,
+      private readonly apiKeys: ApiKeyValidator,
     ) {
       if (!config.webhookSecret) {
         throw new Error(
@@ -169,6 +171,10 @@ export function createFlagWebhookController(path: string): Type<unknown> {
         });
       } else if (event.event === 'session.revoked') {
         await this.sessionRevoked(wireEvent(payload, event).data);
+      } else if (event.event === 'api_key.revoked') {
+        // This instance's cache at once; others within their cache window (`apiKeys.ttlSeconds`).
+        const id = (wireEvent(payload, event).data as { id?: unknown } | undefined)?.id;
+        if (typeof id === 'string' && id.length > 0 && id.length <= 256) this.apiKeys.revoke(id);
       } else {
         const { data } = wireEvent(payload, event);
         const scope = scopeOfAccessEvent(event.event, data);

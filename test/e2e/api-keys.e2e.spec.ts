@@ -9,10 +9,11 @@ import {
   type AuditRecord,
   type AuthKitSession,
 } from '../../lib/index.js';
-import { ApiKeyValidator } from '../../lib/credentials/api-key.validator.js';
-import type { WorkOSEmulator } from '../../lib/testing/index.js';
+import { WorkOSEmulator } from '../../lib/testing/index.js';
 import { startApp, type Platform, type TestApp } from './support/app.fixture.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
+
+const WEBHOOK_SECRET = 'whsec_api_keys_e2e';
 
 const principal = (s: AuthKitSession) => ({
   source: s.source,
@@ -55,9 +56,16 @@ describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platfo
   beforeEach(async () => {
     emulator = await startSeededEmulator();
     records = [];
-    t = await startApp(platform, emulator, { audit: { record: (r) => records.push(r) } }, [
-      KeysController,
-    ]);
+    t = await startApp(
+      platform,
+      emulator,
+      {
+        audit: { record: (r) => records.push(r) },
+        webhooks: true,
+        webhookSecret: WEBHOOK_SECRET,
+      },
+      [KeysController],
+    );
     key = emulator.createApiKey({
       owner: { type: 'organization', id: ORG_B },
       name: 'exporter',
@@ -123,7 +131,21 @@ describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platfo
     expect([unknown.status, unknown.body.reason]).toEqual([401, 'INVALID_API_KEY']);
     expect((await get('/keys/me')).status).toBe(200);
     emulator.revokeApiKey(key.id);
-    t.app.get(ApiKeyValidator).revoke(key.id); // what the api_key.revoked webhook does
+    // Within the cache window WorkOS's answer is not asked again…
+    expect((await get('/keys/me')).status).toBe(200);
+    // …until the api_key.revoked webhook arrives (signed as WorkOS signs it).
+    const body = JSON.stringify({
+      id: 'event_api_key_revoked_1',
+      event: 'api_key.revoked',
+      data: { object: 'api_key', id: key.id, owner: { type: 'organization', id: ORG_B } },
+      created_at: new Date().toISOString(),
+    });
+    const hook = await request(t.server)
+      .post('/webhooks/workos')
+      .set('Content-Type', 'application/json')
+      .set('WorkOS-Signature', WorkOSEmulator.signWebhook(body, WEBHOOK_SECRET))
+      .send(body);
+    expect(hook.status).toBe(200);
     const revoked = await get('/keys/me');
     expect([revoked.status, revoked.body.reason]).toEqual([401, 'INVALID_API_KEY']);
 

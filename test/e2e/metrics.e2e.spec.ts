@@ -344,13 +344,15 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
       });
 
       // Nobody was seen holding the lock: this instance refreshes alone, and cannot tell the
-      // others (that store write is not awaited by the request).
+      // others (that store write is not awaited by the request). Seen for the first time, the
+      // session could not be checked against the store's revocations: let in, counted.
       const expired = await cookieFor(ALICE, ORG_B, { accessTokenExpiresIn: -120 });
       expect((await get(app, '/guarded', expired)).status).toBe(200);
       const expected = {
         'operation="broadcast"': 1,
         'operation="refresh_lock"': 1,
         'operation="refresh_result"': 1,
+        'operation="revocation"': 1,
       };
       let text = await prometheus.scrape();
       for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
