@@ -34,6 +34,7 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
 
   let demo: Demo | undefined;
   let authkit;
+  const webhookSecret = randomBytes(24).toString('base64url');
   if (env.WORKOS_API_KEY) {
     // Real WorkOS: the module reads WORKOS_CLIENT_ID / WORKOS_COOKIE_PASSWORD itself and says
     // at boot what is missing.
@@ -46,6 +47,10 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
     demo = await startDemoEmulator(`${origin}/auth/callback`);
     authkit = {
       ...demo.emulator.connection(),
+      // The emulator sends signed webhooks as WorkOS would: a role change or a revoked session
+      // reaches the app at once (flags too, before the next poll).
+      webhooks: true,
+      webhookSecret: webhookSecret,
       // A fresh password per run: the demo's sessions live as long as its emulator.
       cookiePassword: env.WORKOS_COOKIE_PASSWORD ?? randomBytes(32).toString('base64url'),
       redirectUri: `${origin}/auth/callback`,
@@ -58,9 +63,12 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
 
   const app = await NestFactory.create(AppModule.register(authkit, demo), {
     logger: options.logger ?? ['log', 'warn', 'error'],
+    // The webhook route verifies WorkOS's signature over the raw body.
+    rawBody: true,
   });
   app.enableShutdownHooks();
   await app.listen(port, 'localhost');
+  demo?.emulator.sendWebhooksTo(`${origin}/webhooks/workos`, webhookSecret);
   return {
     app,
     url: `${origin}/`,

@@ -54,7 +54,7 @@ export class FlagSources {
       refreshFailed ||
       (!refreshable &&
         this.resolver.freshAt(session) < this.resolver.staleBefore(session, maxClaimAge));
-    return { stale, live: this.live.availableSince(this.watermark.value), refreshable };
+    return { stale, live: this.live.availableSince(this.watermark.flagsValue), refreshable };
   }
 
   /** Claim, live, or why neither can answer. */

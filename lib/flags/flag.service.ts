@@ -305,7 +305,7 @@ export class FlagService {
     targets: FlagTargets | undefined,
     fallback: boolean,
   ): FlagAnswer {
-    if (!this.live.availableSince(this.watermark.value)) {
+    if (!this.live.availableSince(this.watermark.flagsValue)) {
       return { slug, value: fallback, source: 'none', reason: 'FLAGS_UNAVAILABLE', stale: false };
     }
     const context: FlagContext = { userId, organizationId, ...(targets ? { targets } : {}) };

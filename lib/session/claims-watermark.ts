@@ -84,6 +84,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(at: number, scope: FlagChangeScope) => void>();
   private unsubscribe?: () => void;
   private warnedFuture = false;
+  private latestFlagChange = 0;
 
   constructor(
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
@@ -124,6 +125,14 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   /** Unix milliseconds of the latest change of any scope; 0 before any. */
   get value(): number {
     return this.log.latest;
+  }
+
+  /**
+   * Unix ms of the latest flag change (access changes left out): the live flag configuration
+   * must have been polled after it to answer, and a role change says nothing about flags.
+   */
+  get flagsValue(): number {
+    return this.latestFlagChange;
   }
 
   /**
@@ -186,6 +195,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
       return false;
     }
     if (!this.log.record(at, scope)) return false;
+    if (kind === 'flags' && at > this.latestFlagChange) this.latestFlagChange = at;
     this.logger.log(
       `${what} (${label}): ${describeScope(scope)} issued before ` +
         `${new Date(at).toISOString()} are refreshed on their next request`,

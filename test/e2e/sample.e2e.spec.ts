@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { startSample, type RunningSample } from '../../sample/bootstrap.js';
 import { FlagService } from '../../lib/index.js';
+import { until } from './support/app.fixture.js';
 import { ACME, GLOBEX } from '../../sample/demo-seed.js';
 
 const ALICE = 'user_01ALICE';
@@ -189,6 +190,29 @@ describe('sample app in demo mode', () => {
     });
   });
 
+  // Near the end: the changes make Alice's sessions issued in the same second stale.
+  it('role changed → the next request sees it; session revoked → signed out (signed webhooks from the emulator)', async () => {
+    const emulator = sample.demo!.emulator;
+    const session = await emulator.createSession({ userId: ALICE, organizationId: ACME });
+    const cookie = `wos-session=${emulator.sealSession(session, cookiePassword)}`;
+    expect((await request(server()).get('/members').set('Cookie', cookie)).status).toBe(200);
+
+    emulator.setMembership(ALICE, ACME, { role: 'member', permissions: ['reports:read'] });
+    await emulator.flushWebhooks();
+    const demoted = await request(server()).get('/members').set('Cookie', cookie);
+    expect([demoted.status, demoted.body.reason]).toEqual([403, 'PERMISSION_DENIED']);
+    emulator.setMembership(ALICE, ACME, {
+      role: 'admin',
+      permissions: ['reports:read', 'members:manage'],
+    });
+    await emulator.flushWebhooks();
+
+    emulator.revokeSession(session.sessionId);
+    await emulator.flushWebhooks();
+    const revoked = await request(server()).get('/api/me').set('Cookie', cookie);
+    expect([revoked.status, revoked.body.reason]).toEqual([401, 'SESSION_REVOKED']);
+  });
+
   // Last: the flag change makes every session of this app, issued in the same second, stale.
   it('token vs live: after a flag change the page shows the token the request arrived with, and why it was refreshed', async () => {
     const emulator = sample.demo!.emulator;
@@ -203,7 +227,14 @@ describe('sample app in demo mode', () => {
     const before = emulator.flags().find((f) => f.slug === 'beta')!;
     emulator.setFlag('beta', { orgRule: 'all' }); // widened from "Some: Acme" to "All"
     try {
-      await changed; // the live configuration's next poll
+      await changed; // the webhook, at once
+      // The live configuration catches up at its next poll (≤ 5 s): the table's live column.
+      await until(
+        () =>
+          flags.explain({ userId: ALICE, organizationId: GLOBEX }).find((e) => e.slug === 'beta')
+            ?.live === true,
+        10_000,
+      );
       const res = await request(server()).get('/').set('Cookie', cookie);
       expect(res.text).toContain(
         '<tr data-testid="explain-beta"><td><code>beta</code></td><td>off</td><td>on</td><td>on</td><td>default-on</td><td><b>refreshed</b>: off → on</td></tr>',
