@@ -106,6 +106,15 @@ describe.each<Platform>(['express', 'fastify'])('auth routes on %s', (platform) 
   }
 
   describe('GET /auth/login and /auth/signup', () => {
+    it('maxAge (after RECENT_AUTH_REQUIRED) asks WorkOS to authenticate again: max_age; junk is ignored', async () => {
+      const { authorizeUrl } = await startLogin('?maxAge=300&returnTo=/settings');
+      expect(authorizeUrl.searchParams.get('max_age')).toBe('300');
+      for (const junk of ['-1', '1e3', 'abc', '999999999', '']) {
+        const { authorizeUrl: url } = await startLogin(`?maxAge=${junk}`);
+        expect([junk, url.searchParams.has('max_age')]).toEqual([junk, false]);
+      }
+    });
+
     it('redirects to the hosted login with PKCE (S256) and a sealed, short-lived state cookie', async () => {
       const res = await request(t.server).get('/auth/login?returnTo=/reports');
       expect(res.status).toBe(302);
