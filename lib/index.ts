@@ -33,6 +33,7 @@ export {
   type RequireOrganizationOptions,
 } from './access/require-organization.decorator.js';
 export { RequirePermission } from './access/require-permission.decorator.js';
+export type { RequireClaimsOptions } from './access/require-claims.options.js';
 export { RequireRecentAuth } from './access/require-recent-auth.decorator.js';
 export { RequireRole } from './access/require-role.decorator.js';
 export {

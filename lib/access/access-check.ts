@@ -47,6 +47,20 @@ export function checkAccess(
       });
     case 'organization':
       return organizationCheck(requirement, session, context);
+    case 'credential':
+      return requirement.kinds.includes(session.source)
+        ? { allowed: true, claim: 'source', required: requirement.kinds, missing: NONE }
+        : {
+            allowed: false,
+            claim: 'source',
+            required: requirement.kinds,
+            missing: NONE,
+            refusal: {
+              reason: 'CREDENTIAL_NOT_ALLOWED',
+              status: 403,
+              detail: `this needs a ${requirement.kinds.join(' or ')} credential, not ${session.source}`,
+            },
+          };
     case 'no-impersonation':
       return session.impersonatorId === undefined
         ? { allowed: true, claim: 'act', required: NONE, missing: NONE }

@@ -12,7 +12,11 @@ export type AccessRequirement =
   | { kind: 'organization'; tenantOf?: (context: ExecutionContext) => unknown; param?: string }
   | { kind: 'no-impersonation' }
   | { kind: 'recent-auth'; maxAge: number }
-  | { kind: 'claim'; name: string; test: (value: unknown, session: AuthKitSession) => boolean };
+  | { kind: 'claim'; name: string; test: (value: unknown, session: AuthKitSession) => boolean }
+  | { kind: 'credential'; kinds: readonly CredentialKind[] };
+
+/** Where a principal's credential came from: `AuthKitSession.source`. */
+export type CredentialKind = AuthKitSession['source'];
 
 export type AccessKind = AccessRequirement['kind'];
 
@@ -21,6 +25,7 @@ export type AccessKind = AccessRequirement['kind'];
  * then how recently they signed in (a 401 that a new sign-in cures), then what they hold.
  */
 export const ACCESS_ORDER: Readonly<Record<AccessKind, number>> = {
+  credential: -1,
   'no-impersonation': 0,
   organization: 1,
   'recent-auth': 2,

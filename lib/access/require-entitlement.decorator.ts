@@ -1,7 +1,8 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { AccessGuard } from './access.guard.js';
 import { addAccessRequirement } from './access-requirement.metadata.js';
-import { modeOf, slugList } from './slugs.js';
+import type { RequireClaimsOptions } from './require-claims.options.js';
+import { credentialRequirement, modeOf, slugList } from './slugs.js';
 
 /**
  * Lets a request through only when the token's `entitlements` claim (the organization's plan,
@@ -17,9 +18,12 @@ import { modeOf, slugList } from './slugs.js';
  */
 export function RequireEntitlement(
   slugs: string | readonly string[],
-  options: { mode?: 'all' | 'any' } = {},
+  options: RequireClaimsOptions = {},
 ): ClassDecorator & MethodDecorator {
   return applyDecorators(
+    ...credentialRequirement('@RequireEntitlement()', options.credentials).map(
+      addAccessRequirement,
+    ),
     addAccessRequirement({
       kind: 'entitlement',
       slugs: slugList('@RequireEntitlement()', slugs),

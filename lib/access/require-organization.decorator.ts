@@ -1,6 +1,7 @@
 import { applyDecorators, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { AccessGuard } from './access.guard.js';
 import { addAccessRequirement } from './access-requirement.metadata.js';
+import { credentialRequirement } from './slugs.js';
 
 export interface RequireOrganizationOptions {
   /**
@@ -10,6 +11,11 @@ export interface RequireOrganizationOptions {
   param?: string;
   /** Or read it yourself (a header, a body field, a lookup result already on the request). */
   tenant?: (context: ExecutionContext) => unknown;
+  /**
+   * The credentials this route takes (`AuthKitSession.source`): e.g. `['cookie']` keeps API
+   * keys and Bearer tokens out of a browser-only route. 403 `CREDENTIAL_NOT_ALLOWED` otherwise.
+   */
+  credentials?: readonly ('cookie' | 'bearer' | 'api-key')[];
 }
 
 /**
@@ -43,6 +49,9 @@ export function RequireOrganization(
     throw new Error('@RequireOrganization() takes param or tenant, not both.');
   }
   return applyDecorators(
+    ...credentialRequirement('@RequireOrganization()', options.credentials).map(
+      addAccessRequirement,
+    ),
     addAccessRequirement({
       kind: 'organization',
       ...(param !== undefined ? { param } : {}),

@@ -1,7 +1,8 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { AccessGuard } from './access.guard.js';
 import { addAccessRequirement } from './access-requirement.metadata.js';
-import { modeOf, slugList } from './slugs.js';
+import type { RequireClaimsOptions } from './require-claims.options.js';
+import { credentialRequirement, modeOf, slugList } from './slugs.js';
 
 /**
  * Lets a request through only when the token's `permissions` claim holds the permission(s):
@@ -16,13 +17,15 @@ import { modeOf, slugList } from './slugs.js';
  * remove() {}
  *
  * @RequirePermission(['reports:read', 'reports:export'], { mode: 'any' })
+ * @RequirePermission('billing:manage', { credentials: ['cookie'] }) // browsers only
  * ```
  */
 export function RequirePermission(
   slugs: string | readonly string[],
-  options: { mode?: 'all' | 'any' } = {},
+  options: RequireClaimsOptions = {},
 ): ClassDecorator & MethodDecorator {
   return applyDecorators(
+    ...credentialRequirement('@RequirePermission()', options.credentials).map(addAccessRequirement),
     addAccessRequirement({
       kind: 'permission',
       slugs: slugList('@RequirePermission()', slugs),

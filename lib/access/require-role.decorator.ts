@@ -1,7 +1,7 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { AccessGuard } from './access.guard.js';
 import { addAccessRequirement } from './access-requirement.metadata.js';
-import { slugList } from './slugs.js';
+import { credentialRequirement, slugList } from './slugs.js';
 
 /**
  * Lets a request through only when the session holds one of the roles: the token's `roles`
@@ -16,8 +16,12 @@ import { slugList } from './slugs.js';
  * export class BillingController {}
  * ```
  */
-export function RequireRole(slugs: string | readonly string[]): ClassDecorator & MethodDecorator {
+export function RequireRole(
+  slugs: string | readonly string[],
+  options: { credentials?: readonly ('cookie' | 'bearer' | 'api-key')[] } = {},
+): ClassDecorator & MethodDecorator {
   return applyDecorators(
+    ...credentialRequirement('@RequireRole()', options.credentials).map(addAccessRequirement),
     addAccessRequirement({ kind: 'role', slugs: slugList('@RequireRole()', slugs) }),
     UseGuards(AccessGuard),
   );

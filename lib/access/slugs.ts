@@ -14,3 +14,29 @@ export function modeOf(decorator: string, mode: unknown, fallback: 'all' | 'any'
     throw new Error(`${decorator} mode must be 'all' or 'any'.`);
   return mode;
 }
+
+const KINDS = new Set(['cookie', 'bearer', 'api-key']);
+
+/**
+ * The `credentials` option as a requirement, or none: the principal's credential must be one
+ * of these kinds (`AuthKitSession.source`).
+ */
+export function credentialRequirement(
+  decorator: string,
+  credentials: readonly string[] | undefined,
+): Array<{ kind: 'credential'; kinds: readonly ('cookie' | 'bearer' | 'api-key')[] }> {
+  if (credentials === undefined) return [];
+  if (
+    !Array.isArray(credentials) ||
+    credentials.length === 0 ||
+    credentials.some((c) => !KINDS.has(c))
+  ) {
+    throw new Error(`${decorator} credentials must list 'cookie', 'bearer' and/or 'api-key'.`);
+  }
+  return [
+    {
+      kind: 'credential',
+      kinds: Object.freeze([...credentials]) as ('cookie' | 'bearer' | 'api-key')[],
+    },
+  ];
+}

@@ -82,7 +82,9 @@ export type AccessRefusalReason =
   /** `@RequireRecentAuth`: the sign-in (`auth_time`) is older than `maxAge` (401). */
   | 'RECENT_AUTH_REQUIRED'
   /** `@RequireClaim`: the test refused the claim. */
-  | 'CLAIM_REQUIRED';
+  | 'CLAIM_REQUIRED'
+  /** `{ credentials }`: the principal came with another kind of credential (`cookie`, `bearer`, `api-key`). */
+  | 'CREDENTIAL_NOT_ALLOWED';
 
 /**
  * Every reason the package can answer with. Stable strings: clients may switch on them.

@@ -45,6 +45,20 @@ class KeysController {
   sessionsOnly() {
     return { ok: true };
   }
+
+  @Get('browser-only')
+  @AllowApiKeys()
+  @RequirePermission('reports:read', { credentials: ['cookie'] })
+  browserOnly() {
+    return { ok: true };
+  }
+
+  @Get('machines-only')
+  @AllowApiKeys()
+  @RequireOrganization({ credentials: ['api-key'] })
+  machinesOnly() {
+    return { ok: true };
+  }
 }
 
 describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platform) => {
@@ -110,6 +124,27 @@ describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platfo
       userId: ALICE,
       organizationId: ORG_B,
     });
+  });
+
+  it('{ credentials }: a route can take only some kinds of credential', async () => {
+    const keyOnBrowserRoute = await get('/keys/browser-only');
+    expect([keyOnBrowserRoute.status, keyOnBrowserRoute.body.reason]).toEqual([
+      403,
+      'CREDENTIAL_NOT_ALLOWED',
+    ]);
+    expect(records[0]).toMatchObject({
+      check: 'credential',
+      claim: 'source',
+      required: ['cookie'],
+      allowed: false,
+    });
+    expect((await get('/keys/machines-only')).status).toBe(200);
+    const session = await emulator.createSession({ userId: ALICE, organizationId: ORG_B });
+    const bearerOnMachineRoute = await get('/keys/machines-only', session.accessToken);
+    expect(bearerOnMachineRoute.body.reason).toBe('CREDENTIAL_NOT_ALLOWED');
+    expect(() => RequirePermission('x', { credentials: ['password' as 'cookie'] })).toThrow(
+      /credentials must list 'cookie', 'bearer' and\/or 'api-key'/,
+    );
   });
 
   it('only where allowed: elsewhere a key is no credential', async () => {
