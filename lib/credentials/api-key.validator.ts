@@ -1,7 +1,16 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
 import { createHmac, randomBytes } from 'node:crypto';
-import { API_KEY_CACHE_OPTIONS, WORKOS_CLIENT } from '../authkit.constants.js';
+import { API_KEY_CACHE_OPTIONS, AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { storeKeys } from '../store/store.js';
 
 /** Who an API key speaks for: its organization, and its user for a user-owned key. */
 export interface ApiKeyPrincipal {
@@ -79,7 +88,7 @@ const INVALID: ApiKeyCheck = Object.freeze({
  * ```
  */
 @Injectable()
-export class ApiKeyValidator {
+export class ApiKeyValidator implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
   private readonly secret = randomBytes(32);
   private readonly cache = new Map<string, Cached>();
@@ -88,13 +97,32 @@ export class ApiKeyValidator {
   private readonly revokedIds = new Map<string, number>();
   /** Upstream validations made (for tests and metrics). */
   upstreamCalls = 0;
+  private unsubscribe?: () => void;
 
   constructor(
     @Inject(WORKOS_CLIENT) private readonly workos: WorkOS,
     @Optional()
     @Inject(API_KEY_CACHE_OPTIONS)
     private readonly options: ApiKeyCacheOptions = DEFAULT_CACHE,
+    @Optional() @Inject(AUTHKIT_CONFIG) private readonly config?: AuthKitConfig,
   ) {}
+
+  /** With a shared store, a key revoked on one instance is dropped on every instance. */
+  async onModuleInit(): Promise<void> {
+    const store = this.config?.store;
+    if (!store?.shared) return;
+    try {
+      this.unsubscribe = await store.subscribe(storeKeys.apiKeyRevocationChannel(store), (id) => {
+        if (id.length > 0 && id.length <= 256) this.drop(id);
+      });
+    } catch {
+      this.logger.warn('API key revocations not shared: store unavailable at boot');
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
 
   /** The principal behind `value`, from the cache when it can. */
   validate(value: string, now = Date.now()): ApiKeyCheck | Promise<ApiKeyCheck> {
@@ -116,8 +144,21 @@ export class ApiKeyValidator {
     return pending;
   }
 
-  /** Refuses key `id` from now on, here (the `api_key.revoked` event); also for answers in flight. */
+  /**
+   * Refuses key `id` from now on (the `api_key.revoked` event), answers in flight included:
+   * here at once, and on every instance sharing the store as soon as the message arrives.
+   */
   revoke(id: string, now = Date.now()): void {
+    this.drop(id, now);
+    const store = this.config?.store;
+    if (!store?.shared) return;
+    store.publish(storeKeys.apiKeyRevocationChannel(store), id).catch(() => {
+      // The others stop within their cache window (`apiKeys.ttlSeconds`) anyway.
+      this.logger.warn('API key revocation not broadcast: store unavailable');
+    });
+  }
+
+  private drop(id: string, now = Date.now()): void {
     this.revokedIds.set(id, now + this.options.ttlSeconds * 1000);
     for (const key of this.byKeyId.get(id) ?? []) this.cache.delete(key);
     this.byKeyId.delete(id);

@@ -42,6 +42,8 @@ export const storeKeys = {
     `${store.prefix}revoked:session:${sessionId}`,
   /** Session revocation broadcasts. */
   revocationChannel: (store: Store) => `${store.prefix}sessions:revoked`,
+  /** API keys revoked (`api_key.revoked`): every instance drops them from its cache. */
+  apiKeyRevocationChannel: (store: Store) => `${store.prefix}api-keys:revoked`,
   /** A verified webhook event already processed (so a replay or retry moves nothing). */
   webhookEvent: (store: Store, eventId: string) => `${store.prefix}webhook:event:${eventId}`,
 };

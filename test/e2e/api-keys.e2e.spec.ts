@@ -10,7 +10,12 @@ import {
   type AuthKitSession,
 } from '../../lib/index.js';
 import { WorkOSEmulator } from '../../lib/testing/index.js';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ApiKeyValidator } from '../../lib/credentials/api-key.validator.js';
+import { RedisStore } from '../../lib/redis/index.js';
 import { startApp, type Platform, type TestApp } from './support/app.fixture.js';
+import { OwnRedis, storeClient } from './support/own-redis.js';
 import { ALICE, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const WEBHOOK_SECRET = 'whsec_api_keys_e2e';
@@ -189,5 +194,50 @@ describe.each<Platform>(['express', 'fastify'])('WorkOS API keys on %s', (platfo
     const down = await get('/keys/me', fresh.value);
     expect([down.status, down.body.reason]).toEqual([503, 'API_KEY_UNAVAILABLE']);
     expect((await get('/keys/me', fresh.value)).status).toBe(200); // not remembered
+  });
+});
+
+describe('API key revocation shared over Redis', () => {
+  let emulator: WorkOSEmulator;
+  let redis: OwnRedis;
+  const apps: TestApp[] = [];
+  const stores: RedisStore[] = [];
+  const clients: Redis[] = [];
+
+  beforeAll(async () => {
+    emulator = await startSeededEmulator();
+    redis = await OwnRedis.start();
+    const prefix = `nestjs-authkit-keys-${randomBytes(4).toString('hex')}:`;
+    for (let i = 0; i < 2; i++) {
+      const client = await storeClient(redis.port);
+      const store = await RedisStore.create({ client, prefix });
+      clients.push(client);
+      stores.push(store);
+      apps.push(await startApp('express', emulator, { store }, [KeysController]));
+    }
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const store of stores) await store.close();
+    for (const client of clients) client.disconnect();
+    await redis.stop();
+    await emulator.close();
+  });
+
+  it('a key revoked on instance A is refused by instance B, which had it cached', async () => {
+    const key = emulator.createApiKey({ owner: { type: 'organization', id: ORG_B } });
+    const on = (app: TestApp) =>
+      request(app.server).get('/keys/me').set('Authorization', `Bearer ${key.value}`);
+    expect([(await on(apps[0]!)).status, (await on(apps[1]!)).status]).toEqual([200, 200]);
+    expect(emulator.calls.apiKeyValidations).toBe(2); // each instance asked once, then cached
+    emulator.revokeApiKey(key.id);
+    apps[0]!.app.get(ApiKeyValidator).revoke(key.id); // what A's webhook route does
+    expect((await on(apps[0]!)).status).toBe(401);
+    // B learns it from Redis (without the message its cache would say yes for 60 s): ask
+    // until it says no, for at most 3 s.
+    const deadline = Date.now() + 3000;
+    let seen = await on(apps[1]!);
+    while (seen.status === 200 && Date.now() < deadline) seen = await on(apps[1]!);
+    expect([seen.status, seen.body.reason]).toEqual([401, 'INVALID_API_KEY']);
   });
 });
