@@ -81,6 +81,8 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthKit');
   private readonly id = randomBytes(8).toString('hex');
   private readonly log: FlagChangeLog;
+  /** Access changes alone: roles and permissions do not go stale when only a flag changed. */
+  private readonly accessLog: FlagChangeLog;
   private readonly listeners = new Set<(at: number, scope: FlagChangeScope) => void>();
   private unsubscribe?: () => void;
   private warnedFuture = false;
@@ -90,11 +92,13 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     private readonly metrics: AuthKitMetrics,
   ) {
-    this.log = new FlagChangeLog({
+    const limits = {
       retentionMs: Math.max(MIN_RETENTION_MS, (config.maxClaimAge ?? 0) * 1000),
       maxEntries: MAX_ENTRIES,
       maxIds: MAX_IDS,
-    });
+    };
+    this.log = new FlagChangeLog(limits);
+    this.accessLog = new FlagChangeLog(limits);
   }
 
   async onModuleInit(): Promise<void> {
@@ -141,6 +145,11 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
    */
   latestFor(subject: ChangeSubject, since: number): number {
     return this.log.latestFor(subject, since);
+  }
+
+  /** As `latestFor`, counting access changes only (memberships, roles, permissions). */
+  latestAccessFor(subject: ChangeSubject, since: number): number {
+    return this.accessLog.latestFor(subject, since);
   }
 
   /** Records a change seen now (or at `change.at`) and tells the other instances. */
@@ -196,6 +205,7 @@ export class ClaimsWatermark implements OnModuleInit, OnModuleDestroy {
     }
     if (!this.log.record(at, scope)) return false;
     if (kind === 'flags' && at > this.latestFlagChange) this.latestFlagChange = at;
+    if (kind === 'access') this.accessLog.record(at, scope);
     this.logger.log(
       `${what} (${label}): ${describeScope(scope)} issued before ` +
         `${new Date(at).toISOString()} are refreshed on their next request`,

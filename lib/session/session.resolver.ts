@@ -144,6 +144,16 @@ export class SessionResolver {
   }
 
   /**
+   * As `staleBefore`, for decisions on roles, permissions and the organization: flag changes
+   * leave those claims as they were, so only access changes (and `maxClaimAge`) count.
+   */
+  accessStaleBefore(session: AuthKitSession, maxClaimAge = this.config.maxClaimAge): number {
+    const changed = this.watermark.latestAccessFor(session, session.claims.iat * 1000);
+    const aged = maxClaimAge === undefined ? 0 : Date.now() - maxClaimAge * 1000;
+    return changed > aged ? changed : aged;
+  }
+
+  /**
    * This request's session, refreshed first when its claims are stale: a flag change affecting
    * it, or older than `maxClaimAge` (cookie sessions; a Bearer caller holds no refresh
    * token). When WorkOS cannot be reached the session is kept and marked `stale`, so flag

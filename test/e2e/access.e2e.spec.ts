@@ -5,6 +5,7 @@ import {
   DenyImpersonation,
   FlagService,
   OptionalSession,
+  SessionService,
   RequireClaim,
   RequireEntitlement,
   RequireFlag,
@@ -295,12 +296,20 @@ describe.each<Platform>(['express', 'fastify'])('access decorators on %s', (plat
     expect([forged.status, forged.body.reason]).toEqual([401, 'INVALID_JWT']);
   });
 
-  it('a Bearer token whose claims predate a change affecting its user: 401 STALE_CLAIMS (no live source for roles)', async () => {
+  it('a Bearer token after a change affecting its user: a flag change leaves its roles usable, an access change makes them stale (401 STALE_CLAIMS)', async () => {
     const stale = await token({ iat: Math.floor(Date.now() / 1000) - 5 });
-    t.app.get(FlagService).invalidate({ users: [ALICE] }, 'membership changed');
-    const res = await request(t.server)
+    const exportAs = () =>
+      request(t.server)
+        .post(`/orgs/${ORG_B}/reports/export`)
+        .set('Authorization', `Bearer ${stale}`);
+    t.app.get(FlagService).invalidate({ users: [ALICE] }, 'flag changed');
+    expect((await exportAs()).status).toBe(201); // roles and permissions: no flag in them
+    const flagged = await request(t.server)
       .get(`/orgs/${ORG_B}/reports`)
       .set('Authorization', `Bearer ${stale}`);
+    expect([flagged.status, flagged.body.reason]).toEqual([401, 'STALE_CLAIMS']); // its flag claim is
+    t.app.get(SessionService).invalidate({ users: [ALICE] }, 'membership changed');
+    const res = await exportAs();
     expect([res.status, res.body.reason]).toEqual([401, 'STALE_CLAIMS']);
     // A cookie session of the same user is refreshed instead, and allowed.
     const before = emulator.calls.refresh;
