@@ -107,6 +107,7 @@ ${this.demoBox()}`;
     const why = {
       expiry: 'its token had expired',
       flag_change: 'a flag change affected it',
+      access_change: 'your membership, role or permissions changed',
       max_age: 'its token was older than maxClaimAge',
       explicit: 'you asked',
     };

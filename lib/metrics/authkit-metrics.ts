@@ -14,10 +14,11 @@ export type FlagDecisionSource = 'claim' | 'live';
 
 /**
  * Why a cookie session was refreshed: its token was due (`expiry`), a flag change affecting it
- * (`flag_change`), `maxClaimAge` (`max_age`), or the app asked (`explicit`:
+ * (`flag_change`), an access change (membership, role, permission: `access_change`),
+ * `maxClaimAge` (`max_age`), or the app asked (`explicit`:
  * `SessionService.refresh()`, `switchOrganization()`, the switch-organization route).
  */
-export type RefreshCause = 'expiry' | 'flag_change' | 'max_age' | 'explicit';
+export type RefreshCause = 'expiry' | 'flag_change' | 'access_change' | 'max_age' | 'explicit';
 
 /**
  * How a refresh ended: a new session (`ok`); refused, the session ends (`terminal`:
@@ -45,7 +46,13 @@ export type StoreOperation =
   | 'revocation';
 
 const METER_NAME = 'nestjs-authkit';
-const REFRESH_CAUSES: readonly RefreshCause[] = ['expiry', 'flag_change', 'max_age', 'explicit'];
+const REFRESH_CAUSES: readonly RefreshCause[] = [
+  'expiry',
+  'flag_change',
+  'access_change',
+  'max_age',
+  'explicit',
+];
 const STORE_OPERATIONS: readonly StoreOperation[] = [
   'read',
   'write',

@@ -434,6 +434,7 @@ export class SessionResolver {
     }
     // Not due, so stale: by a change affecting it if one came after its claims, else by age.
     const freshAt = this.freshAt(session);
+    if (this.watermark.latestAccessFor(session, freshAt) > freshAt) return 'access_change';
     return this.watermark.latestFor(session, freshAt) > freshAt ? 'flag_change' : 'max_age';
   }
 

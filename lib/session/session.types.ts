@@ -50,7 +50,7 @@ export type { AuthKitFailureReason };
 
 /**
  * The session a request arrived with, when it was refreshed on the way in: its token's claims,
- * and why (`expiry`, `flag_change`, `max_age`, `explicit`).
+ * and why (`expiry`, `flag_change`, `access_change`, `max_age`, `explicit`).
  *
  * @example
  * ```ts

@@ -7,6 +7,7 @@ import request from 'supertest';
 import {
   FlagService,
   RequireFlag,
+  SessionService,
   type AuthKitModuleExtras,
   type AuthKitModuleOptions,
   type Store,
@@ -236,6 +237,17 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
       expect((await get(app, '/flags/beta', renewed)).status).toBe(200);
       expect(samples(await prometheus.scrape(), REFRESHES)).toEqual({
         'cause="flag_change",result="ok"': 1,
+      });
+    });
+
+    it('cause access_change: exactly one refresh after SessionService.invalidate()', async () => {
+      const app = await start();
+      const cookie = await cookieFor(ALICE, ORG_B);
+      expect((await get(app, '/flags/beta', cookie)).status).toBe(200);
+      app.app.get(SessionService).invalidate({ users: [ALICE] }, 'role changed');
+      expect((await get(app, '/flags/beta', cookie)).status).toBe(200);
+      expect(samples(await prometheus.scrape(), REFRESHES)).toEqual({
+        'cause="access_change",result="ok"': 1,
       });
     });
 
