@@ -85,6 +85,12 @@ export interface TransportUnderTest {
    * `{ userId: session?.userId ?? null }`.
    */
   optional(credential: Credential): Promise<Outcome>;
+  /**
+   * A handler under `@AllowApiKeys()` and `@RequirePermission('reports:read')` that answers
+   * `{ source, userId, organizationId }` from `@CurrentSession()`. A WorkOS API key reaches it
+   * as a `bearer` credential: each transport presents it the way it presents an access token.
+   */
+  keyed(credential: Credential): Promise<Outcome>;
 }
 
 /**
@@ -105,6 +111,11 @@ export interface World {
     organizationId: string,
     claims: Record<string, unknown>,
   ): Promise<Credential>;
+  /**
+   * A WorkOS API key the emulator issues to ORG_B with these permissions: its id, and its value
+   * as a `bearer` credential.
+   */
+  apiKey(permissions: string[]): { id: string; credential: Credential };
 }
 
 export async function startWorld(): Promise<World> {
@@ -130,6 +141,13 @@ export async function startWorld(): Promise<World> {
       return kind === 'bearer'
         ? { kind, value: accessToken }
         : { kind, value: emulator.sealSession({ ...s, accessToken }, COOKIE_PASSWORD) };
+    },
+    apiKey(permissions) {
+      const { id, value } = emulator.createApiKey({
+        owner: { type: 'organization', id: ORG_B },
+        permissions,
+      });
+      return { id, credential: { kind: 'bearer', value } };
     },
   };
 }
@@ -444,6 +462,59 @@ export function describeBehaviourTable(transport: TransportUnderTest): void {
         expect(audit.takeAccess()).toEqual([
           { allowed: false, ...permission, reason: 'PERMISSION_DENIED' },
         ]);
+      });
+    });
+
+    describe('WorkOS API keys (@AllowApiKeys), presented as a Bearer access token is', () => {
+      const permission = { check: 'permission', claim: 'permissions', required: ['reports:read'] };
+      // Well-formed (`sk_test_<64 hex>`, as WorkOS mints them) but never issued.
+      const unknownKey: Credential = { kind: 'bearer', value: `sk_test_${'b'.repeat(64)}` };
+
+      beforeEach(() => void audit.take());
+
+      it('an organization key with the permission: allowed as the key, its id audited as the user', async () => {
+        const key = world.apiKey(['reports:read']);
+        const out = allowed(record(await transport.keyed(key.credential)));
+        expect(out.data).toEqual({ source: 'api-key', userId: key.id, organizationId: ORG_B });
+        const decisions = audit.take().filter((r) => r.event === 'access_decision');
+        expect(decisions).toEqual([
+          expect.objectContaining({ allowed: true, ...permission, user: key.id, sid: key.id }),
+        ]);
+        expect(JSON.stringify(decisions)).not.toContain(
+          key.credential.kind === 'bearer' ? key.credential.value : '',
+        );
+      });
+
+      it('a key without the permission: PERMISSION_DENIED, forbidden, the key audited', async () => {
+        const key = world.apiKey([]);
+        const out = refused(record(await transport.keyed(key.credential)));
+        expect(out).toMatchObject({ reason: 'PERMISSION_DENIED', code: transport.codes.forbidden });
+        const decisions = audit.take().filter((r) => r.event === 'access_decision');
+        expect(decisions).toEqual([
+          expect.objectContaining({
+            allowed: false,
+            ...permission,
+            reason: 'PERMISSION_DENIED',
+            user: key.id,
+          }),
+        ]);
+      });
+
+      it('an unknown key: INVALID_API_KEY, unauthenticated, nothing audited', async () => {
+        const out = refused(record(await transport.keyed(unknownKey)));
+        expect(out).toMatchObject({
+          reason: 'INVALID_API_KEY',
+          code: transport.codes.unauthenticated,
+        });
+        expect(audit.take()).toEqual([]);
+      });
+
+      it('a valid key where keys are not allowed (gated): INVALID_JWT, never validated', async () => {
+        const key = world.apiKey(['reports:read']);
+        const before = world.emulator.calls.apiKeyValidations;
+        const out = refused(record(await transport.gated(key.credential)));
+        expect(out).toMatchObject({ reason: 'INVALID_JWT', code: transport.codes.unauthenticated });
+        expect(world.emulator.calls.apiKeyValidations).toBe(before);
       });
     });
 

@@ -14,6 +14,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
+  AllowApiKeys,
   AuthKitModule,
   CurrentSession,
   DenyImpersonation,
@@ -101,6 +102,13 @@ class MaybeUser {
   userId!: string | null;
 }
 
+/** Who answered, and with which kind of credential (`cookie`, `bearer`, `api-key`). */
+@ObjectType()
+class KeyedIdentity extends Identity {
+  @Field()
+  source!: string;
+}
+
 /**
  * The table's access handlers, as root queries. GraphQL has no route parameter: the tenant
  * `@RequireOrganization({ param })` compares is the field's argument of that name.
@@ -136,6 +144,14 @@ class AccessResolver {
   @RequirePermission('reports:read')
   optional(@CurrentSession() session: AuthKitSession | undefined): MaybeUser {
     return { userId: session?.userId ?? null };
+  }
+
+  @Query(() => KeyedIdentity, { nullable: true })
+  @AllowApiKeys()
+  @RequirePermission('reports:read')
+  keyed(@CurrentSession() session: AuthKitSession): KeyedIdentity {
+    const { source, userId, organizationId } = session;
+    return { source, userId, organizationId };
   }
 }
 
@@ -321,5 +337,6 @@ export function graphqlTransport(driver: GraphQLDriverName): TransportUnderTest 
     recent: (credential) => ask('recent', 'userId', credential),
     claim: (credential) => ask('claim', 'userId', credential),
     optional: (credential) => ask('optional', 'userId', credential),
+    keyed: (credential) => ask('keyed', 'source userId organizationId', credential),
   };
 }

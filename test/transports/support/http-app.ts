@@ -15,6 +15,7 @@ import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
+  AllowApiKeys,
   AuthKitModule,
   CurrentSession,
   DenyImpersonation,
@@ -103,6 +104,14 @@ class AccessController {
   optional(@CurrentSession() session: AuthKitSession | undefined) {
     return { userId: session?.userId ?? null };
   }
+
+  @Get('keyed')
+  @AllowApiKeys()
+  @RequirePermission('reports:read')
+  keyed(@CurrentSession() session: AuthKitSession) {
+    const { source, userId, organizationId } = session;
+    return { source, userId, organizationId };
+  }
 }
 
 /** One requirement on the class, one on the method: both must hold. */
@@ -187,6 +196,7 @@ export function httpTransport(platform: 'express' | 'fastify'): TransportUnderTe
     recent: (credential) => ask('/table/recent', credential),
     claim: (credential) => ask('/table/claim', credential),
     optional: (credential) => ask('/table/optional', credential),
+    keyed: (credential) => ask('/table/keyed', credential),
   };
 }
 

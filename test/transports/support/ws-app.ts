@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { io, type Socket as IoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import {
+  AllowApiKeys,
   AuthKitGuard,
   AuthKitModule,
   CurrentSession,
@@ -121,6 +122,15 @@ export function tableGateway(kind: WsKind): Type {
     @RequirePermission('reports:read')
     optional(@CurrentSession() session: AuthKitSession | undefined) {
       return answer(kind, 'optional', { userId: session?.userId ?? null });
+    }
+
+    // The key rides where a Bearer token does: socket.io `auth.token`, `ws` Authorization.
+    @SubscribeMessage('keyed')
+    @AllowApiKeys()
+    @RequirePermission('reports:read')
+    keyed(@CurrentSession() session: AuthKitSession) {
+      const { source, userId, organizationId } = session;
+      return answer(kind, 'keyed', { source, userId, organizationId });
     }
   }
   return TableGateway;
@@ -430,5 +440,6 @@ export function wsTransport(kind: WsKind): TransportUnderTest {
     recent: (credential) => ask('recent', credential),
     claim: (credential) => ask('claim', credential),
     optional: (credential) => ask('optional', credential),
+    keyed: (credential) => ask('keyed', credential),
   };
 }
