@@ -434,8 +434,12 @@ export class SessionResolver {
     }
     // Not due, so stale: by a change affecting it if one came after its claims, else by age.
     const freshAt = this.freshAt(session);
-    if (this.watermark.latestAccessFor(session, freshAt) > freshAt) return 'access_change';
-    return this.watermark.latestFor(session, freshAt) > freshAt ? 'flag_change' : 'max_age';
+    // Named for the latest change after its claims (access changes are in both logs).
+    const latest = this.watermark.latestFor(session, freshAt);
+    if (latest <= freshAt) return 'max_age';
+    return this.watermark.latestAccessFor(session, freshAt) >= latest
+      ? 'access_change'
+      : 'flag_change';
   }
 
   private async open(raw: string): Promise<OpenedCookie> {
