@@ -160,11 +160,7 @@ export class AccessGuard extends AuthKitGuardBase {
     if (access.length > 0) {
       // Roles, permissions, the organization: no live source, so a stale claim cannot decide.
       // Stale here means after an access change (or `maxClaimAge`): a flag change leaves them.
-      const accessStale =
-        stale ||
-        (!state.refreshable &&
-          this.resolver.freshAt(session) < this.resolver.accessStaleBefore(session, maxClaimAge));
-      if (accessStale)
+      if (this.sources.isStale(session, state.refreshable, stale, maxClaimAge, 'access'))
         this.refuse(context, state.refreshable ? 'REFRESH_UNAVAILABLE' : 'STALE_CLAIMS', session);
       const now = Date.now() / 1000;
       const audited = this.audit.enabled;

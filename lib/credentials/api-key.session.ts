@@ -1,16 +1,14 @@
 import { header, type AuthKitCarrier } from '../context/carrier.js';
 import type { AuthKitSession } from '../session/session.types.js';
-import type { ApiKeyPrincipal } from './api-key.validator.js';
+import { API_KEY_SHAPE, type ApiKeyPrincipal } from './api-key.validator.js';
 
-const BEARER_KEY = /^Bearer +([A-Za-z0-9_-]{8,256}) *$/i;
+const BEARER = /^Bearer +(\S+) *$/i;
 
-/** The API key a request presents (a Bearer value that is not a JWT), if any. */
+/** The API key a request presents (a Bearer value shaped like a key, not a JWT), if any. */
 export function presentedApiKey(carrier: AuthKitCarrier): string | undefined {
   const authorization = header(carrier.req, 'authorization');
-  if (authorization !== undefined) return BEARER_KEY.exec(authorization)?.[1];
-  return carrier.token !== undefined && /^[A-Za-z0-9_-]{8,256}$/.test(carrier.token)
-    ? carrier.token
-    : undefined;
+  const value = authorization === undefined ? carrier.token : BEARER.exec(authorization)?.[1];
+  return value !== undefined && API_KEY_SHAPE.test(value) ? value : undefined;
 }
 
 /**

@@ -59,7 +59,7 @@ interface WireKey {
 
 // A key is opaque to us, but never a JWT (dots) and never huge: anything else is refused
 // without spending an upstream call on it.
-const KEY_SHAPE = /^[A-Za-z0-9_-]{8,256}$/;
+export const API_KEY_SHAPE = /^[A-Za-z0-9_-]{8,256}$/;
 
 const DEFAULT_CACHE: ApiKeyCacheOptions = Object.freeze({
   ttlSeconds: 60,
@@ -126,7 +126,7 @@ export class ApiKeyValidator implements OnModuleInit, OnModuleDestroy {
 
   /** The principal behind `value`, from the cache when it can. */
   validate(value: string, now = Date.now()): ApiKeyCheck | Promise<ApiKeyCheck> {
-    if (!KEY_SHAPE.test(value)) return INVALID;
+    if (!API_KEY_SHAPE.test(value)) return INVALID;
     const key = createHmac('sha256', this.secret).update(value).digest('base64url');
     const cached = this.cache.get(key);
     if (cached && cached.until > now) {
@@ -159,6 +159,8 @@ export class ApiKeyValidator implements OnModuleInit, OnModuleDestroy {
   }
 
   private drop(id: string, now = Date.now()): void {
+    // Revocations are rare: the ones whose window has passed go here, not on a request.
+    for (const [known, until] of this.revokedIds) if (until <= now) this.revokedIds.delete(known);
     this.revokedIds.set(id, now + this.options.ttlSeconds * 1000);
     for (const key of this.byKeyId.get(id) ?? []) this.cache.delete(key);
     this.byKeyId.delete(id);

@@ -50,11 +50,28 @@ export class FlagSources {
     // The resolver refreshed a stale cookie session over HTTP if it could; a Bearer token or a
     // WebSocket connection cannot be refreshed.
     const refreshable = session.source === 'cookie' && entry.carrier.res !== undefined;
-    const stale =
+    const stale = this.isStale(session, refreshable, refreshFailed, maxClaimAge, 'all');
+    return { stale, live: this.live.availableSince(this.watermark.flagsValue), refreshable };
+  }
+
+  /**
+   * Whether the claims cannot be trusted: the refresh failed, or the session cannot be
+   * refreshed here and predates a change affecting it (of every kind, or with `'access'` only
+   * memberships, roles and permissions: what a flag change leaves alone) or `maxClaimAge`.
+   */
+  isStale(
+    session: AuthKitSession,
+    refreshable: boolean,
+    refreshFailed: boolean,
+    maxClaimAge: number | undefined,
+    changes: 'all' | 'access',
+  ): boolean {
+    return (
       refreshFailed ||
       (!refreshable &&
-        this.resolver.freshAt(session) < this.resolver.staleBefore(session, maxClaimAge));
-    return { stale, live: this.live.availableSince(this.watermark.flagsValue), refreshable };
+        this.resolver.freshAt(session) <
+          this.resolver.staleBefore(session, maxClaimAge, undefined, changes))
+    );
   }
 
   /** Claim, live, or why neither can answer. */

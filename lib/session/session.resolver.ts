@@ -128,28 +128,25 @@ export class SessionResolver {
   }
 
   /**
-   * Unix ms before which this session's claims count as stale: the latest flag change that
-   * can affect it (its user, organization or claimed flags), or `maxClaimAge` ago, whichever
-   * is later. Exact whenever the session is stale; otherwise no later than its `freshAt`.
+   * Unix ms before which this session's claims count as stale: the latest change that can
+   * affect it (its user, organization or claimed flags), or `maxClaimAge` ago, whichever is
+   * later. `changes: 'access'` counts access changes only (memberships, roles, permissions):
+   * what roles and permissions go stale by, as a flag change leaves them as they were. Exact
+   * whenever the session is stale; otherwise no later than its `freshAt`.
    */
   staleBefore(
     session: AuthKitSession,
     maxClaimAge = this.config.maxClaimAge,
     now = Date.now(),
+    changes: 'all' | 'access' = 'all',
   ): number {
     // `iat` bounds the scan as well as `freshAt` would (no later), without its WeakMap lookup.
-    const changed = this.watermark.latestFor(session, session.claims.iat * 1000);
+    const since = session.claims.iat * 1000;
+    const changed =
+      changes === 'all'
+        ? this.watermark.latestFor(session, since)
+        : this.watermark.latestAccessFor(session, since);
     const aged = maxClaimAge === undefined ? 0 : now - maxClaimAge * 1000;
-    return changed > aged ? changed : aged;
-  }
-
-  /**
-   * As `staleBefore`, for decisions on roles, permissions and the organization: flag changes
-   * leave those claims as they were, so only access changes (and `maxClaimAge`) count.
-   */
-  accessStaleBefore(session: AuthKitSession, maxClaimAge = this.config.maxClaimAge): number {
-    const changed = this.watermark.latestAccessFor(session, session.claims.iat * 1000);
-    const aged = maxClaimAge === undefined ? 0 : Date.now() - maxClaimAge * 1000;
     return changed > aged ? changed : aged;
   }
 
