@@ -12,7 +12,7 @@ import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 import { FlagAudit } from '../flags/flag-audit.service.js';
 import { FlagDrift } from '../flags/flag-drift.js';
 import { FLAG_REQUIREMENT, type FlagRequirement } from '../flags/flag-requirement.metadata.js';
-import type { FlagContext } from '../flags/flag-evaluation.js';
+import { flagContext, type FlagContext } from '../flags/flag-evaluation.js';
 import { FlagSources, type FlagSourceUnavailable } from '../flags/flag-sources.js';
 import { usableTargets } from '../flags/flag-targets.js';
 import { LiveFlags } from '../flags/live-flags.js';
@@ -234,13 +234,12 @@ export class AccessGuard extends AuthKitGuardBase {
     const claims = session.featureFlags;
     // Built only when the live configuration is asked: the claim path allocates nothing.
     const subject: FlagContext | undefined = checkLive
-      ? {
-          userId: session.userId,
-          organizationId: session.organizationId,
-          ...(targets && source === 'live'
-            ? { targets: usableTargets(targets(session, entry.carrier.req, context)) }
-            : {}),
-        }
+      ? flagContext(
+          session,
+          targets && source === 'live'
+            ? usableTargets(targets(session, entry.carrier.req, context))
+            : undefined,
+        )
       : undefined;
     const missing: string[] = [];
     for (const flag of flags) {

@@ -80,6 +80,18 @@ export interface FlagContext {
   targets?: Readonly<Record<string, { readonly id: string }>>;
 }
 
+/**
+ * The context for a subject, with its custom targets when there are any (the evaluator tells
+ * "no targets" by their absence).
+ */
+export function flagContext(
+  subject: { readonly userId?: string; readonly organizationId?: string },
+  targets?: FlagContext['targets'],
+): FlagContext {
+  const { userId, organizationId } = subject;
+  return targets ? { userId, organizationId, targets } : { userId, organizationId };
+}
+
 /** What decided a live evaluation. Stable strings: `FlagService.explain()` returns them. */
 export type LiveRule =
   | 'unknown-flag'

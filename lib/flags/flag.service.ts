@@ -4,7 +4,7 @@ import { ClaimsWatermark } from '../session/claims-watermark.js';
 import { scopeFrom, type FlagChangeScope } from '../session/flag-change-log.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { FlagDrift, type FlagDriftStats } from './flag-drift.js';
-import type { FlagContext } from './flag-evaluation.js';
+import { flagContext } from './flag-evaluation.js';
 import {
   FlagSources,
   type FlagSourceChoice,
@@ -162,12 +162,7 @@ export class FlagService {
         : { slug, value, source, stale, iat };
     }
     if (source === 'live') {
-      const context: FlagContext = {
-        userId: session.userId,
-        organizationId: session.organizationId,
-        ...(targets ? { targets } : {}),
-      };
-      const { value, rule } = this.live.evaluate(slug, context, fallback);
+      const { value, rule } = this.live.evaluate(slug, flagContext(session, targets), fallback);
       return { slug, value, source, rule, stale, iat };
     }
     return { slug, value: fallback, source: 'none', reason: source, stale, iat };
@@ -255,11 +250,7 @@ export class FlagService {
     const session =
       resolution?.ok && isSubject(resolution.session, subject) ? resolution.session : undefined;
     const available = this.live.available;
-    const context: FlagContext = {
-      userId: subject.userId,
-      organizationId: subject.organizationId,
-      ...(subject.targets ? { targets: usableTargets(subject.targets) } : {}),
-    };
+    const context = flagContext(subject, subject.targets && usableTargets(subject.targets));
     const slugs = new Set([
       ...(available ? this.live.slugs() : []),
       ...(session?.featureFlags ?? []),
@@ -308,7 +299,7 @@ export class FlagService {
     if (!this.live.availableSince(this.watermark.flagsValue)) {
       return { slug, value: fallback, source: 'none', reason: 'FLAGS_UNAVAILABLE', stale: false };
     }
-    const context: FlagContext = { userId, organizationId, ...(targets ? { targets } : {}) };
+    const context = flagContext({ userId, organizationId }, targets);
     const { value, rule } = this.live.evaluate(slug, context, fallback);
     return { slug, value, source: 'live', rule, stale: false };
   }
