@@ -14,11 +14,9 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import * as ours from '../lib/index.js';
 import { accessController, accessPath, FLAG_ONLY_PATH } from './support/access-routes.js';
 import { startApp, type AppHandle } from './support/apps.js';
-import { runLoad, type Generator } from './support/load.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
 import {
   int,
@@ -33,47 +31,28 @@ import {
 import { routeGuards } from './support/route-guards.js';
 import { CookieFiles } from './support/session-pool.js';
 import { ORGANIZATION, OTHER_ORGANIZATION, PASSWORD, startBenchWorld } from './support/world.js';
-import { ensureWrk, wrkGenerator } from './support/wrk.js';
+import {
+  NEW_LIB,
+  ROUNDS,
+  SLICE,
+  chooseGenerator,
+  env,
+  platformsOf,
+  progressSince,
+} from './support/settings.js';
 
 const started = process.hrtime.bigint();
-const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 5));
-const SLICE = Math.max(1, Math.round(env('BENCH_SLICE_SECONDS', 2)));
-const CONNECTIONS = env('BENCH_CONNECTIONS', 16);
-const THREADS = env('BENCH_THREADS', 1);
 const MICRO_SECONDS = env('BENCH_MICRO_SECONDS', 0.5);
 /** Access over flag-only, per request: the issue's bar. */
 const TARGET = 1.1;
-const PLATFORMS = (process.env.BENCH_PLATFORMS ?? 'express,fastify')
-  .split(',')
-  .filter((p): p is 'express' | 'fastify' => p === 'express' || p === 'fastify');
-const progress =
-  process.env.BENCH_VERBOSE === '1'
-    ? (line: string) =>
-        process.stderr.write(
-          `${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0).padStart(4)} s ${line}\n`,
-        )
-    : () => undefined;
+const PLATFORMS = platformsOf(process.env.BENCH_PLATFORMS);
+const progress = progressSince(started);
 const loadBefore = loadavg();
 const notes: string[] = [];
 
 // ---- the load generator (as speed.bench: wrk, else the node worker) ----------------------------
 
-const wrk =
-  process.env.BENCH_GENERATOR === 'node'
-    ? ({ ok: false, reason: 'BENCH_GENERATOR=node' } as const)
-    : ensureWrk((line) => notes.push(line));
-let generate: Generator;
-let generatorLabel: string;
-if (wrk.ok) {
-  generate = wrkGenerator({ threads: THREADS, connections: CONNECTIONS });
-  generatorLabel = `${wrk.version} -t${THREADS} -c${CONNECTIONS}`;
-} else {
-  generate = runLoad;
-  generatorLabel = `node load worker, ${CONNECTIONS} keep-alive connections`;
-  notes.push(`wrk unavailable (${wrk.reason}): rows use the node load worker instead`);
-}
+const { generate, generatorLabel, usesWrk } = chooseGenerator(notes);
 
 // ---- the world: the bench session, and one in an organization without the permission ---------
 
@@ -192,7 +171,7 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
       generate,
       rounds: ROUNDS,
       slice: SLICE,
-      warmupSeconds: wrk.ok ? 0 : 0.2,
+      warmupSeconds: usesWrk ? 0 : 0.2,
       untimedSeconds: 1,
     },
   );

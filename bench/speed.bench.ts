@@ -14,13 +14,12 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { AuthKitModule } from '../lib/index.js';
 import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { startApp, type AppHandle, type AppMemory, type SdkRouteOptions } from './support/apps.js';
 import { bearerFloor, cookieFloor } from './support/crypto-floor.js';
-import { runLoad, type Generator } from './support/load.js';
+import { runLoad } from './support/load.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
 import {
   int,
@@ -35,15 +34,18 @@ import {
 import { sdkSessionReader } from './support/sdk-flag.guard.js';
 import { CookieFiles, makeSessionPool } from './support/session-pool.js';
 import { PASSWORD, startBenchWorld } from './support/world.js';
-import { ensureWrk, wrkGenerator } from './support/wrk.js';
+import {
+  CONNECTIONS,
+  NEW_LIB,
+  ROUNDS,
+  SLICE,
+  chooseGenerator,
+  env,
+  platformsOf,
+  progressSince,
+} from './support/settings.js';
 
 const started = process.hrtime.bigint();
-const NEW_LIB = process.env.BENCH_LIB ?? fileURLToPath(new URL('../lib/index.js', import.meta.url));
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 5));
-const SLICE = Math.max(1, Math.round(env('BENCH_SLICE_SECONDS', 2)));
-const CONNECTIONS = env('BENCH_CONNECTIONS', 16);
-const THREADS = env('BENCH_THREADS', 1);
 const RATE = 1000;
 const RATE_SECONDS = env('BENCH_RATE_SECONDS', 5);
 const MICRO_OPS = env('BENCH_MICRO_OPS', 2000);
@@ -58,19 +60,9 @@ const EXTRA_OPTIONS = JSON.parse(process.env.BENCH_AUTHKIT_OPTIONS ?? '{}') as R
   string,
   unknown
 >;
-const platformsOf = (value: string | undefined) =>
-  (value ?? 'express,fastify')
-    .split(',')
-    .filter((p): p is 'express' | 'fastify' => p === 'express' || p === 'fastify');
 const PLATFORMS = platformsOf(process.env.BENCH_PLATFORMS);
 const RATE_PLATFORMS = platformsOf(process.env.BENCH_RATE_PLATFORMS);
-const progress =
-  process.env.BENCH_VERBOSE === '1'
-    ? (line: string) =>
-        process.stderr.write(
-          `${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0).padStart(4)} s ${line}\n`,
-        )
-    : () => undefined;
+const progress = progressSince(started);
 /** Full GCs on demand, for the bytes-per-session figure; it changes nothing else. */
 const APP_NODE_ARGS = ['--expose-gc'];
 
@@ -79,23 +71,11 @@ const notes: string[] = [];
 
 // ---- the load generator ------------------------------------------------------------------------
 
-/** BENCH_GENERATOR=node: the node worker even where wrk is installed (to compare the two). */
-const wrk =
-  process.env.BENCH_GENERATOR === 'node'
-    ? ({ ok: false, reason: 'BENCH_GENERATOR=node' } as const)
-    : ensureWrk((line) => notes.push(line));
-let generate: Generator;
-let generatorLabel: string;
-if (wrk.ok) {
-  generate = wrkGenerator({ threads: THREADS, connections: CONNECTIONS });
-  generatorLabel =
-    `${wrk.version} -t${THREADS} -c${CONNECTIONS} (Lua: a request picked per call, a ` +
-    'random cookie for pool rows; its CPU from bash `times`)';
-} else {
-  generate = runLoad;
-  generatorLabel = `node load worker, ${CONNECTIONS} keep-alive connections`;
-  notes.push(`wrk unavailable (${wrk.reason}): closed-loop rows use the node load worker instead`);
-}
+const { generate, generatorLabel, usesWrk } = chooseGenerator(notes, {
+  wrkDetail:
+    ' (Lua: a request picked per call, a random cookie for pool rows; its CPU from bash `times`)',
+  rows: 'closed-loop rows',
+});
 
 // ---- the world: one emulator, one cookie, a pool of distinct sessions --------------------------
 
@@ -301,7 +281,7 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
     generate,
     rounds: ROUNDS,
     slice: SLICE,
-    warmupSeconds: wrk.ok ? 0 : 0.2,
+    warmupSeconds: usesWrk ? 0 : 0.2,
     untimedSeconds: 1,
     loopDelay: true,
   });
