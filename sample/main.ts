@@ -10,11 +10,19 @@ if (sample.demo) {
     organizationId: ACME,
     accessTokenExpiresIn: 3600,
   });
+  // An organization API key, as an Acme admin would create one in the WorkOS dashboard.
+  const apiKey = emulator.createApiKey({
+    owner: { type: 'organization', id: ACME },
+    name: 'Usage exporter',
+    permissions: ['usage:read'],
+  });
   lines.push(
     `WorkOS emulator (no account needed): ${emulator.url}`,
     `Flags admin page: ${flagsUrl}`,
     'Try the JSON API with a Bearer token (Alice in Acme, valid 1 hour):',
     `  curl -H 'Authorization: Bearer ${token.accessToken}' ${sample.url}api/me`,
+    'A route for WorkOS API keys (Acme\'s "Usage exporter" key, usage:read):',
+    `  curl -H 'Authorization: Bearer ${apiKey.value}' ${sample.url}api/usage`,
     'And GraphQL:',
     `  curl -H 'Authorization: Bearer ${token.accessToken}' -H 'Content-Type: application/json' \\`,
     `    -d '{"query":"{ viewer { userId featureFlags betaReports { title } } }"}' ${sample.url}graphql`,

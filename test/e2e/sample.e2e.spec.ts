@@ -109,6 +109,33 @@ describe('sample app in demo mode', () => {
     expect(anonymous.status).toBe(401);
   });
 
+  it('the usage route takes an organization API key with usage:read, a user token is held to the same permission, a revoked key is refused', async () => {
+    const emulator = sample.demo!.emulator;
+    const key = emulator.createApiKey({
+      owner: { type: 'organization', id: ACME },
+      permissions: ['usage:read'],
+    });
+    const ok = await request(server())
+      .get('/api/usage')
+      .set('Authorization', `Bearer ${key.value}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ organizationId: ACME, credential: 'api-key' });
+
+    const alice = await emulator.createSession({ userId: ALICE, organizationId: ACME });
+    const user = await request(server())
+      .get('/api/usage')
+      .set('Authorization', `Bearer ${alice.accessToken}`);
+    expect([user.status, user.body.reason]).toEqual([403, 'PERMISSION_DENIED']);
+
+    // The emulator's signed api_key.revoked webhook drops the cached validation at once.
+    emulator.revokeApiKey(key.id);
+    await emulator.flushWebhooks();
+    const revoked = await request(server())
+      .get('/api/usage')
+      .set('Authorization', `Bearer ${key.value}`);
+    expect([revoked.status, revoked.body.reason]).toEqual([401, 'INVALID_API_KEY']);
+  });
+
   it('GET /auth/login sends the browser to the emulator hosted login for this app', async () => {
     const res = await request(server()).get('/auth/login');
     const url = new URL(res.headers.location as string);
