@@ -1,8 +1,11 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSample, type RunningSample } from '../../sample/bootstrap.js';
 import { ACME, GLOBEX } from '../../sample/demo-seed.js';
 
 const ALICE = 'user_01ALICE';
+const SCREENSHOTS = join(process.cwd(), 'test/e2e/__screenshots__');
 
 /**
  * `@RequireRecentAuth` as a person meets it, in Debian's Chromium: signed in through a WorkOS
@@ -59,6 +62,10 @@ describe('recent authentication in a real browser', () => {
     expect(await testId('reauthenticate').getAttribute('href')).toBe(
       `/auth/login?maxAge=300&returnTo=%2Fsecurity&organizationId=${GLOBEX}`,
     );
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const file = join(SCREENSHOTS, 'recent-auth-required.png');
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`screenshot of the sign-in-again page: ${file}`);
   });
 
   it('signing in again asks WorkOS for max_age=300 and lands back on the page, same organization', async () => {
@@ -75,6 +82,7 @@ describe('recent authentication in a real browser', () => {
     expect(await testId('security-title').textContent()).toBe('Security settings');
     expect(await testId('security-org').textContent()).toBe(GLOBEX);
     expect(await testId('auth-time').textContent()).toMatch(/, [0-4] s ago$/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'security-settings.png'), fullPage: true });
   });
 
   it('the protected form works now: the new API key is shown once', async () => {
