@@ -44,8 +44,10 @@ export class SecurityController {
     @Body() body: { name?: unknown } | undefined,
   ): Promise<string> {
     const name =
-      typeof body?.name === 'string' && body.name.trim() ? body.name.trim() : 'Sample key';
-    const value = await this.newKey(session.organizationId!, name.slice(0, 64));
+      typeof body?.name === 'string' && body.name.trim()
+        ? body.name.trim().slice(0, 64)
+        : 'Sample key';
+    const value = await this.newKey(session.organizationId!, name);
     return securityPage(
       session,
       `<p class="box">New key <b>${esc(name)}</b>, shown once: <code data-testid="api-key-value">${esc(value)}</code></p>`,
