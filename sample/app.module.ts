@@ -11,6 +11,7 @@ import { MembersController } from './members.controller.js';
 import { HtmlErrorsFilter } from './html-errors.filter.js';
 import { LiveGateway } from './live.gateway.js';
 import { ReportsResolver } from './reports.resolver.js';
+import { SecurityController } from './security.controller.js';
 import { SessionController } from './session.controller.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         HomeController,
         GatedPagesController,
         MembersController,
+        SecurityController,
         ApiController,
         SessionController,
       ],

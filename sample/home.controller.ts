@@ -151,6 +151,8 @@ ${rows}
 in your current organization (Alice has it in Acme, not in Globex).
 <code>GET /api/orgs/${esc(session.organizationId ?? ':orgId')}/reports</code> answers only for your token's own organization
 (<code>@RequireOrganization({ param: 'orgId' })</code>).</p>
+<p><a href="/security" data-testid="security-link">Security settings</a> (create an API key) needs a sign-in
+within the last 5 minutes (<code>@RequireRecentAuth({ maxAge: 300 })</code>); past that, it asks you to sign in again.</p>
 
 <h2>Organization</h2>
 ${

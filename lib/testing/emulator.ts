@@ -218,6 +218,8 @@ export class WorkOSEmulator {
   private readonly faults = new Map<EmulatorRoute, EmulatorFault>();
   private readonly flagListeners = new Set<(flag: EmulatorFlag) => void>();
   private readonly delays = new Set<() => void>();
+  /** `auth_time` of the WorkOS session the hosted login reuses (`reuseHostedSession`). */
+  private hostedAuthTime?: number;
   private readonly redirectUris?: string[];
   private readonly webhooks: EmulatorWebhooks;
   private readonly server: Server;
@@ -441,15 +443,37 @@ export class WorkOSEmulator {
    * @example
    * await workos.userManagement.authenticateWithCode({ clientId, code: emulator.issueCode({ userId }) });
    */
-  issueCode(input: { userId: string; organizationId?: string; codeChallenge?: string }): string {
+  issueCode(input: {
+    userId: string;
+    organizationId?: string;
+    codeChallenge?: string;
+    /** Unix seconds of the sign-in (`auth_time`; default: when the code is exchanged). */
+    authTime?: number;
+  }): string {
     const code = newId('code');
     this.codes.set(code, {
       userId: input.userId,
       organizationId: input.organizationId ?? this.defaultOrganization(input.userId),
       sessionId: newId('session'),
       codeChallenge: input.codeChallenge,
+      ...(input.authTime !== undefined ? { authTime: input.authTime } : {}),
     });
     return code;
+  }
+
+  /**
+   * Makes the hosted login reuse a WorkOS session that authenticated `secondsAgo` seconds ago:
+   * its sign-ins carry that `auth_time`, unless the authorize request's `max_age` is shorter
+   * than the session's age; then the user authenticates again (`auth_time` now, and the session
+   * counts from then on), as WorkOS does. `undefined`: no such session, every sign-in is fresh.
+   *
+   * @example
+   * emulator.reuseHostedSession(600); // hosted sign-ins: auth_time ten minutes ago
+   * // …until /user_management/authorize?max_age=300 asks for a newer one
+   */
+  reuseHostedSession(secondsAgo: number | undefined): void {
+    this.hostedAuthTime =
+      secondsAgo === undefined ? undefined : Math.floor(Date.now() / 1000) - secondsAgo;
   }
 
   /**
@@ -1119,12 +1143,21 @@ export class WorkOSEmulator {
       userId,
       organizationId,
       codeChallenge: form.get('code_challenge') ?? undefined,
+      authTime: this.hostedSignIn(form.get('max_age')),
     });
     const target = new URL(form.get('redirect_uri')!);
     target.searchParams.set('code', code);
     const state = form.get('state');
     if (state) target.searchParams.set('state', state);
     res.writeHead(302, { Location: target.href }).end();
+  }
+
+  /** The reused session's `auth_time`, renewed first when `max_age` finds it too old. */
+  private hostedSignIn(maxAge: string | null): number | undefined {
+    if (this.hostedAuthTime === undefined) return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    if (maxAge !== null && now - this.hostedAuthTime > Number(maxAge)) this.hostedAuthTime = now;
+    return this.hostedAuthTime;
   }
 
   /**

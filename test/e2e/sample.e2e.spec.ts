@@ -89,6 +89,31 @@ describe('sample app in demo mode', () => {
     expect(api.body).toMatchObject({ reason: 'FLAG_DISABLED', flags: ['beta'] });
   });
 
+  it('a sign-in older than the security page allows: browsers are asked to sign in again (form posts too), API callers get the JSON reason', async () => {
+    const emulator = sample.demo!.emulator;
+    const session = await emulator.createSession({
+      userId: ALICE,
+      organizationId: GLOBEX,
+      authenticatedSecondsAgo: 600,
+    });
+    const cookie = `wos-session=${emulator.sealSession(session, cookiePassword)}`;
+    const again = `/auth/login?maxAge=300&amp;returnTo=%2Fsecurity&amp;organizationId=${GLOBEX}`;
+    const agent = request(server());
+    for (const refused of [agent.get('/security'), agent.post('/security')]) {
+      const page = await refused.set('Cookie', cookie).set('Accept', 'text/html');
+      expect(page.status).toBe(401);
+      expect(page.text).toContain('data-testid="error-status">401 RECENT_AUTH_REQUIRED');
+      expect(page.text).toContain(`href="${again}" data-testid="reauthenticate"`);
+    }
+    const api = await request(server()).post('/security').set('Cookie', cookie);
+    expect([api.status, api.body.reason, api.body.maxAge]).toEqual([
+      401,
+      'RECENT_AUTH_REQUIRED',
+      300,
+    ]);
+    expect(emulator.apiKeys()).toEqual([]);
+  });
+
   it('the JSON API takes a Bearer token', async () => {
     const session = await sample.demo!.emulator.createSession({
       userId: ALICE,

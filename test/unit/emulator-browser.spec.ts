@@ -178,6 +178,37 @@ describe('WorkOSEmulator pages and management API', () => {
       expect([...back.searchParams.keys()]).toEqual(['code']);
     });
 
+    it('reuseHostedSession: sign-ins keep the reused session’s auth_time until max_age is shorter than its age; then it is renewed', async () => {
+      /** Signs in through the hosted login and reads the token's auth_time. */
+      const authTime = async (extra: Record<string, string> = {}) => {
+        const { verifier, challenge } = pkce();
+        const done = await choose(authorizeUrl(extra, challenge), 'user_a', 'org_1');
+        const code = new URL(done.headers.get('location') ?? '').searchParams.get('code') ?? '';
+        const { accessToken } = await workos.userManagement.authenticateWithCode({
+          clientId: emulator.clientId,
+          code,
+          codeVerifier: verifier,
+        });
+        const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString());
+        return (claims as { auth_time: number }).auth_time;
+      };
+      const now = () => Math.floor(Date.now() / 1000);
+      emulator.reuseHostedSession(600);
+      try {
+        const reused = await authTime();
+        expect(now() - reused).toBeGreaterThanOrEqual(600);
+        expect(now() - reused).toBeLessThan(605);
+        // max_age longer than the session's age: still the same sign-in.
+        expect(await authTime({ maxAge: '3600' })).toBe(reused);
+        // Shorter: the user authenticates again, and later sign-ins reuse that one.
+        const fresh = await authTime({ maxAge: '300' });
+        expect(now() - fresh).toBeLessThan(5);
+        expect(await authTime()).toBe(fresh);
+      } finally {
+        emulator.reuseHostedSession(undefined);
+      }
+    });
+
     it('refuses a membership the user does not have', async () => {
       const res = await choose(authorizeUrl(), 'user_b', 'org_1');
       expect(res.status).toBe(400);
