@@ -7,8 +7,9 @@ import { addAccessRequirement } from './access-requirement.metadata.js';
  * (set by WorkOS at sign-in, never moved by a refresh; a token without it is refused). 401
  * `RECENT_AUTH_REQUIRED` with `maxAge` in the body, and for Bearer callers
  * `WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age=…` (RFC 9470).
- * A browser is sent through `/auth/login?maxAge=…` (the sign-in route passes `max_age` to
- * WorkOS, which asks the user to authenticate again).
+ * Pages are not redirected by the guard: your exception filter sends the browser through
+ * `/auth/login?maxAge=…&returnTo=…` (the sign-in route passes `max_age` to WorkOS, which asks
+ * the user to authenticate again); the sample's `HtmlErrorsFilter` shows how.
  *
  * @example
  * ```ts
