@@ -19,7 +19,7 @@ const SEVERITY: Record<AuthKitHealthStatus, number> = { disabled: 0, up: 0, degr
 /**
  * A `@nestjs/terminus` health indicator (11 or 12) for readiness probes: the signing keys
  * (JWKS), the store (Redis) and the live flag configuration. Details name the failing part
- * and why, never a token, key or URL.
+ * and why, never a token, key or secret.
  *
  * What fails readiness (`down`, 503):
  * - JWKS: no usable key and the endpoint failing now. A held set keeps it up, however old,
@@ -53,7 +53,7 @@ const SEVERITY: Record<AuthKitHealthStatus, number> = { disabled: 0, up: 0, degr
  * }
  *
  * @Module({
- *   imports: [TerminusModule.forRoot(), AuthKitModule.forRoot({ ... })],
+ *   imports: [TerminusModule.forRoot(), AuthKitModule.forRoot(options)],
  *   controllers: [HealthController],
  *   providers: [AuthKitHealthIndicator],
  * })
