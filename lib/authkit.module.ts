@@ -119,6 +119,8 @@ import { SessionService } from './session/session.service.js';
     FlagAudit,
     AuthKitMetrics,
     ApiKeyValidator,
+    // Read by the health indicator (nestjs-authkit/terminus): its key set's state.
+    AccessTokenVerifier,
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {

@@ -161,6 +161,20 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     return Date.now() - polled <= this.maxStalenessMs && polled >= since;
   }
 
+  /**
+   * For health checks: whether live flags run, when the last good poll was (Unix ms) and how
+   * old the configuration may get before fresh decisions fail closed.
+   */
+  pollState(): { running: false } | { running: true; polledAt?: number; maxStalenessMs: number } {
+    if (!this.client) return { running: false };
+    const polledAt = this.client.getStats().lastSuccessfulPollAt?.getTime();
+    return {
+      running: true,
+      ...(polledAt === undefined ? {} : { polledAt }),
+      maxStalenessMs: this.maxStalenessMs,
+    };
+  }
+
   /** The live answer and the rule that decided it; `unknown-flag` before live flags start. */
   evaluate(slug: string, context: FlagContext, callerDefault = false): FlagEvaluation {
     return (

@@ -74,6 +74,11 @@ export class RedisStore implements Store {
     await this.run(this.client.del(key));
   }
 
+  /** One `PING` on the command connection, within `commandTimeoutMs`. */
+  async ping(): Promise<void> {
+    await this.run(this.client.ping());
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.run(this.client.publish(channel, message));
   }

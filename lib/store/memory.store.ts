@@ -41,6 +41,9 @@ export class MemoryStore implements Store {
     this.values.delete(key);
   }
 
+  /** In this process: always reachable. */
+  async ping(): Promise<void> {}
+
   async publish(channel: string, message: string): Promise<void> {
     for (const listener of this.channels.get(channel) ?? []) listener(message);
   }

@@ -22,6 +22,11 @@ export interface Store {
    * before them can be read. Optional: a store that never loses messages need not have it.
    */
   onResubscribe?(listener: () => void): () => void;
+  /**
+   * Resolves once the store answered a round trip (Redis `PING`); rejects when it cannot be
+   * reached. Read by health checks only. Optional: without it they read a key nobody writes.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Key names, all under one prefix so they are easy to find and to scope per app. */
