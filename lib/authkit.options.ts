@@ -80,7 +80,7 @@ export interface AuthKitModuleOptions {
   https?: boolean;
   /**
    * Port of the WorkOS API host.
-   * @default the scheme's (443)
+   * @default the scheme's (443 with `https`, else 80)
    */
   port?: number;
   /**
@@ -164,7 +164,8 @@ export interface AuthKitModuleOptions {
     | boolean
     | {
         /**
-         * How often the configuration is fetched; 5000 at the fewest (the SDK's floor).
+         * How often the configuration is fetched, in milliseconds; never under 5000 (the SDK's
+         * floor).
          * @default 30000
          */
         pollingIntervalMs?: number;
