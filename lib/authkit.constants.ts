@@ -1,5 +1,14 @@
 // Symbol.for keys: two loaded copies of the package (e.g. a linked dev build) still agree.
 export const AUTHKIT_CONFIG = Symbol.for('nestjs-authkit:config');
+/**
+ * Injection token of the module's WorkOS client (the `workos` option, or the one built from
+ * `apiKey` and the host options): call the WorkOS API with the same credentials and timeouts.
+ *
+ * @example
+ * ```ts
+ * constructor(@Inject(WORKOS_CLIENT) private readonly workos: WorkOS) {}
+ * ```
+ */
 export const WORKOS_CLIENT = Symbol.for('nestjs-authkit:workos-client');
 /** The webhook controller class, when `webhooks` is on (its content-type gate is bound to it). */
 export const AUTHKIT_WEBHOOK_CONTROLLER = Symbol.for('nestjs-authkit:webhook-controller');

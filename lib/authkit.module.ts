@@ -50,6 +50,26 @@ import { SessionService } from './session/session.service.js';
 /**
  * WorkOS AuthKit sessions and feature flags for Nest:
  * `AuthKitModule.forRoot({ clientId, apiKey, cookiePassword })` or `forRootAsync(...)`.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     AuthKitModule.forRoot({
+ *       redirectUri: 'https://app.example.com/auth/callback', // the rest from WORKOS_* env
+ *       routes: true,
+ *       globalGuard: true,
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ *
+ * @property forRoot - The module with these options (`AuthKitModuleOptions`) and extras
+ * (`AuthKitModuleExtras`).
+ * @property forRootAsync - The module with options from a factory
+ * (`{ imports, inject, useFactory }`, `useClass` or `useExisting`) and extras given directly.
+ * @hideconstructor
  */
 @Module({
   imports: [DiscoveryModule],

@@ -9,6 +9,22 @@ import type { MeterProviderLike } from './metrics/meter-provider.js';
 import { cookiePasswords, type CookiePasswordInput, type CookiePasswords } from './session/iron.js';
 import { DEFAULT_SESSION_CACHE_SIZE } from './session/verified-session.cache.js';
 
+/**
+ * What `AuthKitModule.forRoot()` takes. Every field is optional: the WorkOS credentials fall
+ * back to the `WORKOS_*` environment variables, and a bad value fails at boot with the fix in
+ * the message.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRoot({
+ *   clientId: process.env.WORKOS_CLIENT_ID,
+ *   apiKey: process.env.WORKOS_API_KEY,
+ *   cookiePassword: process.env.WORKOS_COOKIE_PASSWORD,
+ *   redirectUri: 'https://app.example.com/auth/callback',
+ *   routes: true,
+ * });
+ * ```
+ */
 export interface AuthKitModuleOptions {
   /** WorkOS client id (`client_...`). Falls back to `WORKOS_CLIENT_ID`. */
   clientId?: string;
@@ -25,8 +41,15 @@ export interface AuthKitModuleOptions {
    * iron-session configured the same way read and write the same cookies).
    */
   cookiePassword?: CookiePasswordInput;
-  /** Default `wos-session`, the name authkit-nextjs uses, so both can share one cookie. */
+  /**
+   * The session cookie's name: authkit-nextjs uses the same default, so both can share one cookie.
+   * @default 'wos-session'
+   */
   cookieName?: string;
+  /**
+   * The cookie's `Domain`, to share the session with subdomains (`.example.com`).
+   * @default none: the cookie goes back to the host that set it only
+   */
   cookieDomain?: string;
   /**
    * Decided here, never from request headers (behind a TLS proxy the Host header says
@@ -34,22 +57,43 @@ export interface AuthKitModuleOptions {
    * @default true, unless `redirectUri` is a plain-http URL (local development)
    */
   cookieSecure?: boolean;
+  /**
+   * The cookie's `SameSite`: `'lax'` sends it on top-level navigations from other sites (links
+   * into the app keep the session); `'none'` needs a Secure cookie.
+   * @default 'lax'
+   */
   cookieSameSite?: 'lax' | 'strict' | 'none';
-  /** Cookie lifetime in seconds; default 400 days (the refresh token decides the real end). */
+  /**
+   * Cookie lifetime in seconds (the refresh token decides the real end).
+   * @default 34560000 (400 days, the most browsers keep)
+   */
   cookieMaxAge?: number;
-  /** Forwarded to the WorkOS client; point them at an emulator in tests. */
+  /**
+   * Forwarded to the WorkOS client, with `https` and `port`; point them at an emulator in tests.
+   * @default 'api.workos.com'
+   */
   apiHostname?: string;
+  /**
+   * Whether the WorkOS API is reached over https (`false` for a local emulator).
+   * @default true
+   */
   https?: boolean;
+  /**
+   * Port of the WorkOS API host.
+   * @default the scheme's (443 with `https`, else 80)
+   */
   port?: number;
   /**
    * Accepted `iss` values. Default: the API base URL the client talks to, alone or followed
    * by `/user_management/<clientId>` (both forms are seen on WorkOS tokens).
+   * @default [apiBaseUrl, `${apiBaseUrl}/user_management/${clientId}`]
    */
   issuer?: string | string[];
   /**
    * Allowed clock skew, default 30 s: for `iat`/`nbf` a little in the future, and for a Bearer
    * token's (or a WebSocket connection's) `exp` a little in the past. A cookie session is never
    * used past `exp`: it is refreshed before (see `refreshBufferSeconds`).
+   * @default 30
    */
   clockToleranceSeconds?: number;
   /**
@@ -59,6 +103,7 @@ export interface AuthKitModuleOptions {
    * the token's life: a 60 s token is used for at least 30 s, a 20 s token for 10 s, so short
    * tokens do not cause a refresh on every request. When that refresh cannot reach WorkOS, the
    * still-valid token is used; `0` refreshes only at `exp`.
+   * @default 60, or 30 for tokens living 5 minutes or less
    */
   refreshBufferSeconds?: number;
   /**
@@ -67,6 +112,7 @@ export interface AuthKitModuleOptions {
    * (~100 MB when full); an entry lives no longer than its token (5 minutes on WorkOS), so set it
    * to the sessions one instance sees within that time. Sessions in use stay, idle ones go
    * first. `0` turns the cache off.
+   * @default 50000
    */
   sessionCacheSize?: number;
   /**
@@ -74,14 +120,19 @@ export interface AuthKitModuleOptions {
    * threadpool, so a wave of new sessions does not stall the event loop for every other request;
    * `false` inline, a few µs less latency for one request on an idle loop, or when the
    * threadpool is busy with your own work (fs, zlib, bcrypt).
+   * @default true
    */
   verifyOnThreadPool?: boolean;
-  /** Timeout of each WorkOS API call; default 5000 ms. */
+  /**
+   * Timeout of each WorkOS API call, in milliseconds.
+   * @default 5000
+   */
   requestTimeoutMs?: number;
   /**
    * Timeout of a code or refresh grant; default 3 × `requestTimeoutMs` (15 s). Longer than
    * other calls: WorkOS may rotate the refresh token for an exchange whose answer we gave up
    * on, and the next try is then refused with `invalid_grant`.
+   * @default 3 × requestTimeoutMs
    */
   refreshTimeoutMs?: number;
   /** Bring your own client (its host settings then win over apiHostname/https/port). */
@@ -100,16 +151,23 @@ export interface AuthKitModuleOptions {
    * Refresh a cookie session whose token was issued more than this many seconds ago before
    * using it (its `feature_flags` claim is a cache of the dashboard's decision). Off by default;
    * `@RequireFlag(slug, { maxClaimAge })` sets it per route.
+   * @default undefined (claims are used for the token's life)
    */
   maxClaimAge?: number;
   /**
    * Evaluate flags live with the SDK's FeatureFlagsRuntimeClient (polls `GET /sdk/feature-flags`):
    * powers `@RequireFlag(..., { fresh: true })`, `FlagService.explain()`, drift logs, and moves the
    * flag-change watermark on every change it sees. Turned on by itself when a route uses `fresh`.
+   * @default false
    */
   liveFlags?:
     | boolean
     | {
+        /**
+         * How often the configuration is fetched, in milliseconds; never under 5000 (the SDK's
+         * floor).
+         * @default 30000
+         */
         pollingIntervalMs?: number;
         /** Fail closed once the last good poll is older; default 3 intervals. */ maxStalenessMs?: number;
         /**
@@ -123,11 +181,13 @@ export interface AuthKitModuleOptions {
   /**
    * Where every `@RequireFlag` decision goes: a sink of your own, or the Nest Logger at a level
    * (default `'debug'`); `false` for none.
+   * @default 'debug'
    */
   audit?: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   /**
    * What instances share: refresh single-flight and the flag watermark. Default: in-process.
    * `new RedisStore(...)` from `nestjs-authkit/redis` for several instances.
+   * @default new MemoryStore()
    */
   store?: Store;
   /**
@@ -145,7 +205,10 @@ export interface AuthKitModuleOptions {
    * @default 403
    */
   flagDeniedStatus?: 403 | 404;
-  /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
+  /**
+   * Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard).
+   * @default the app origin's `/`
+   */
   signOutReturnTo?: string;
   /**
    * OpenTelemetry metrics through `@opentelemetry/api` (an optional peer): flag decisions,
@@ -159,7 +222,12 @@ export interface AuthKitModuleOptions {
    * ```
    * @default true
    */
-  metrics?: boolean | { meterProvider?: MeterProviderLike };
+  metrics?:
+    | boolean
+    | {
+        /** An OpenTelemetry MeterProvider (anything with `getMeter()`); the global one when left out. */
+        meterProvider?: MeterProviderLike;
+      };
   /**
    * WorkOS API keys (`Authorization: Bearer sk_…`): `true` accepts them on every guarded
    * route; otherwise only where `@AllowApiKeys()` says. Validations are cached per key
@@ -171,7 +239,20 @@ export interface AuthKitModuleOptions {
    * ```
    * @default false (only `@AllowApiKeys()` routes)
    */
-  apiKeys?: boolean | { everywhere?: boolean; ttlSeconds?: number };
+  apiKeys?:
+    | boolean
+    | {
+        /**
+         * Accept keys on every guarded route, not only `@AllowApiKeys()` ones.
+         * @default false
+         */
+        everywhere?: boolean;
+        /**
+         * How long a key's validation is reused, in seconds (a refused key: 10 at most).
+         * @default 60
+         */
+        ttlSeconds?: number;
+      };
 }
 
 export interface AuthKitCookieConfig {
@@ -414,7 +495,10 @@ function metricsConfig(option: unknown): AuthKitConfig['metrics'] | undefined {
     : undefined;
 }
 
-/** Who evaluates live flags: see `liveFlags.evaluator`. */
+/**
+ * Who evaluates live flags: see `liveFlags.evaluator`.
+ * @inline
+ */
 export type LiveEvaluatorKind = 'authkit' | 'sdk';
 
 /** The SDK's runtime client polls every 5 s at the fastest, 30 s by default. */

@@ -5,7 +5,10 @@ import { SessionResolver } from '../session/session.resolver.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { LiveFlags } from './live-flags.js';
 
-/** Why neither the claim nor the live configuration can answer. */
+/**
+ * Why neither the claim nor the live configuration can answer.
+ * @inline
+ */
 export type FlagSourceUnavailable = 'FLAGS_UNAVAILABLE' | 'STALE_CLAIMS' | 'REFRESH_UNAVAILABLE';
 
 /** Where one decision's answer comes from, or why no source can give one. */

@@ -17,6 +17,11 @@ export type FlagDecisionSource = 'claim' | 'live';
  * (`flag_change`), an access change (membership, role, permission: `access_change`),
  * `maxClaimAge` (`max_age`), or the app asked (`explicit`:
  * `SessionService.refresh()`, `switchOrganization()`, the switch-organization route).
+ *
+ * @example
+ * ```ts
+ * const cause: RefreshCause | undefined = this.sessions.refreshedFrom()?.cause;
+ * ```
  */
 export type RefreshCause = 'expiry' | 'flag_change' | 'access_change' | 'max_age' | 'explicit';
 
