@@ -59,6 +59,8 @@ const SEVERITY: Record<AuthKitHealthStatus, number> = { disabled: 0, up: 0, degr
  * })
  * class AppModule {}
  * ```
+ *
+ * @hideconstructor
  */
 @Injectable()
 export class AuthKitHealthIndicator {

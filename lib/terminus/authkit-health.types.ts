@@ -1,6 +1,9 @@
 /**
  * One part's state. `degraded`: failing, but the options say it does not fail readiness;
  * `disabled`: not in use by this app (live flags off), so nothing to check.
+ *
+ * @example
+ * if (details.authkit.store.status === 'degraded') alertOnCall('Redis unreachable');
  */
 export type AuthKitHealthStatus = 'up' | 'degraded' | 'down' | 'disabled';
 
@@ -13,7 +16,9 @@ export type AuthKitHealthStatus = 'up' | 'degraded' | 'down' | 'disabled';
  * { status: 'down', keys: 0, reason: 'no usable signing key (last JWKS fetch: answered HTTP 500)' }
  */
 export type JwksHealth = {
+  /** `down` only with no usable key and the endpoint failing now. */
   status: 'up' | 'down';
+  /** How many signing keys are held. */
   keys: number;
   /** Since the held set was fetched. */
   ageSeconds?: number;
@@ -29,10 +34,13 @@ export type JwksHealth = {
  * { status: 'degraded', shared: true, reason: 'unreachable (no answer within 1000 ms)' }
  */
 export type StoreHealth = {
+  /** `degraded` when unreachable, `down` instead with `{ required: true }`. */
   status: 'up' | 'degraded' | 'down';
   /** True for a store shared by instances (Redis). */
   shared: boolean;
+  /** The ping's round trip, when it answered. */
   latencyMs?: number;
+  /** Why it is not up: an error code or class, never an error message. */
   reason?: string;
 };
 
@@ -44,9 +52,13 @@ export type StoreHealth = {
  * { status: 'disabled' }
  */
 export type LiveFlagsHealth = {
+  /** `disabled` when live flags are off; past `maxAgeMs`, `down` (or `degraded`). */
   status: 'up' | 'degraded' | 'down' | 'disabled';
+  /** Since the last good poll of the configuration. */
   ageSeconds?: number;
+  /** The age past which it stops being up. */
   maxAgeSeconds?: number;
+  /** Why it is not up (no successful poll yet, too old). */
   reason?: string;
 };
 
@@ -94,6 +106,8 @@ export interface LiveFlagsHealthOptions {
  * health.isHealthy('authkit', { store: { required: true }, liveFlags: { required: false } })
  */
 export interface AuthKitHealthOptions {
+  /** How the store counts; by default an unreachable store is `degraded`. */
   store?: StoreHealthOptions;
+  /** How the live flags count; by default a stale configuration is `down`. */
   liveFlags?: LiveFlagsHealthOptions;
 }
