@@ -16,7 +16,8 @@ import { NestFactory } from '@nestjs/core';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import * as ours from '../lib/index.js';
 import { accessController, accessPath, FLAG_ONLY_PATH } from './support/access-routes.js';
-import { startApp, type AppHandle } from './support/apps.js';
+import { startApp } from './support/apps.js';
+import { expectStatus } from './support/expect-status.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
 import {
   int,
@@ -129,34 +130,23 @@ interface PlatformResult {
   upstream: { authenticate: number; refresh: number; jwks: number };
 }
 
-/** One GET from here before timing: a row that answers wrongly must not be timed. */
-async function expectStatus(
-  app: AppHandle,
-  path: string,
-  status: number,
-  cookieHeader?: string,
-  reason?: string,
-) {
-  const res = await fetch(app.url + path, {
-    headers: cookieHeader ? { cookie: cookieHeader } : {},
-  });
-  const body = await res.text();
-  if (res.status !== status || (reason !== undefined && !body.includes(`"reason":"${reason}"`))) {
-    throw new Error(`${app.url}${path}: ${res.status} ${body.slice(0, 200)}, not ${status}`);
-  }
-}
-
 async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformResult> {
   const bare = await startApp({ kind: 'http', platform });
   const app = await startApp({ kind: 'http', platform, lib: NEW_LIB, authkit });
   // Each decorator bites, and the cookie passes them all (first sight: verified and cached).
   await expectStatus(app, FLAG_ONLY_PATH, 401);
   await expectStatus(app, accessPath(), 401);
-  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, cookie, 'ORGANIZATION_MISMATCH');
-  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, plainCookie, 'PERMISSION_DENIED');
-  await expectStatus(app, FLAG_ONLY_PATH, 200, cookie);
-  await expectStatus(app, accessPath(), 200, cookie);
-  await expectStatus(bare, accessPath(), 200, cookie);
+  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, { cookie }, 'ORGANIZATION_MISMATCH');
+  await expectStatus(
+    app,
+    accessPath(OTHER_ORGANIZATION),
+    403,
+    { cookie: plainCookie },
+    'PERMISSION_DENIED',
+  );
+  await expectStatus(app, FLAG_ONLY_PATH, 200, { cookie });
+  await expectStatus(app, accessPath(), 200, { cookie });
+  await expectStatus(bare, accessPath(), 200, { cookie });
 
   const calls0 = { ...emulator.calls };
   const stats = await measure<Key>(
