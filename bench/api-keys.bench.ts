@@ -9,21 +9,30 @@
 // BENCH_ROUNDS (5), BENCH_SLICE_SECONDS (2, whole seconds), BENCH_CONNECTIONS (16),
 // BENCH_THREADS (1), BENCH_PLATFORMS (express,fastify), BENCH_CACHED_KEYS (100),
 // BENCH_UNCACHED_KEYS (12,000), BENCH_GENERATOR=node, BENCH_VERBOSE=1 (progress on stderr).
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { API_KEY_PATH } from './support/api-key-routes.js';
 import { startApp } from './support/apps.js';
 import { expectStatus } from './support/expect-status.js';
-import { int, measure, paired, ratio, table, type RowStats } from './support/rows.js';
+import {
+  failedNote,
+  fixed,
+  int,
+  measure,
+  paired,
+  ratio,
+  table,
+  type RowStats,
+} from './support/rows.js';
 import { CookieFiles } from './support/session-pool.js';
 import { ORGANIZATION, PERMISSION, startBenchWorld } from './support/world.js';
 import {
   NEW_LIB,
-  ROUNDS,
-  SLICE,
   chooseGenerator,
   env,
+  platformName,
   platformsOf,
   progressSince,
+  runHeading,
 } from './support/settings.js';
 
 const started = process.hrtime.bigint();
@@ -42,7 +51,7 @@ const progress = progressSince(started);
 const loadBefore = loadavg();
 const notes: string[] = [];
 
-const { generate, generatorLabel, usesWrk } = chooseGenerator(notes);
+const { generatorLabel, measuring } = chooseGenerator(notes);
 
 // ---- the world: a Bearer token and API keys of the bench organization ----------------------
 
@@ -115,12 +124,8 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
       },
     },
     {
+      ...measuring,
       log: progress,
-      generate,
-      rounds: ROUNDS,
-      slice: SLICE,
-      warmupSeconds: usesWrk ? 0 : 0.2,
-      untimedSeconds: 1,
       // Measurements run one at a time: the emulator's count since the last one is this row's
       // (give or take the few validations still in flight when a generator stops).
       measured: (row, result) => {
@@ -144,18 +149,7 @@ await emulator.close();
 
 // ---- report ------------------------------------------------------------------------------------
 
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const load = (values: number[]) => values.map((n) => n.toFixed(2)).join(' ');
-const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-const platformName = (platform: 'express' | 'fastify') =>
-  platform === 'express' ? 'Express' : 'Fastify';
-
-console.log(
-  `api-keys bench: node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
-    `${availableParallelism()} cores, load average ${load(loadBefore)} before, ` +
-    `${load(loadavg())} after; generator ${generatorLabel}; ${ROUNDS} interleaved rounds x ` +
-    `${SLICE} s per row (after a 1 s untimed pass); ran in ${seconds.toFixed(0)} s`,
-);
+console.log(runHeading('api-keys', { started, loadBefore, generatorLabel }));
 for (const note of notes) console.log(note);
 
 const LABELS: Record<Key, string> = {
@@ -169,8 +163,6 @@ for (const platform of PLATFORMS) {
   const result = results[platform];
   if (!result) continue;
   const { stats, validations, answered } = result;
-  const failed = (row: RowStats) =>
-    row.failures ? ` FAILED (${row.failures}: ${row.firstError ?? 'errors'})` : '';
   console.log(
     `\n${platformName(platform)}: GET ${API_KEY_PATH} (@AllowApiKeys + @RequirePermission), ` +
       'closed loop, app and generator in separate processes; vs Bearer: median of per-round ' +
@@ -183,7 +175,7 @@ for (const platform of PLATFORMS) {
       const row = stats[key];
       return [
         LABELS[key],
-        int(row.rps) + failed(row),
+        int(row.rps) + failedNote(row),
         key === 'bearer' ? '1.00x' : ratio(paired(stats.bearer, row, (b, r) => b.rps / r.rps)),
         fixed(row.p50Ms),
         fixed(row.p99Ms),

@@ -186,6 +186,11 @@ export function paired(a: RowStats, b: RowStats, fn: (a: Round, b: Round) => num
 
 export const int = (n: number) => Math.round(n).toLocaleString('en-US');
 export const ratio = (n: number) => `${n.toFixed(2)}x`;
+/** A number to `digits` places, or `-` when there is none (NaN, no rounds). */
+export const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+/** What ends a row's req/s cell when any of its requests failed. */
+export const failedNote = (row: RowStats) =>
+  row.failures ? ` FAILED (${row.failures}: ${row.firstError ?? 'errors'})` : '';
 
 /** Prints rows under a header: the first column left-aligned, the others right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): void {
