@@ -1,0 +1,204 @@
+// One-way dependencies, checked by `npm run lint` (`depcruise lib sample`).
+//
+// Layers, lowest first (DESIGN.md, Layout: context ← session ← flags/policy ← module). A layer
+// imports only from layers below it; each folder's rule below lists what it may reach.
+//
+//   authkit.constants.ts  injection tokens and limits: a pure leaf
+//   context/              ExecutionContext → request, credential, answer: a leaf folder
+//   store/                the Store contract and MemoryStore: stands alone
+//   authkit.options.ts    the options and resolved-config *types*: type imports only
+//   metrics/              the metrics recorder every layer reports to (DESIGN.md is silent:
+//                         it sits below session because session, flags and access all record)
+//   session/              cookie, token, refresh, resolver, staleness rule, guard base
+//   credentials/          API keys: another principal beside the session (DESIGN.md, Access
+//                         policy and credentials); above session, as it builds sessions, and
+//                         plugged into the guard base through an injection token
+//   flags/                flag state, freshness, webhooks
+//   access/               DESIGN.md's policy/: the decorators and the guard that decide
+//   auth/                 sign-in routes: a sibling of flags and access, needs session only
+//   authkit.config.ts, authkit.module*.ts, index.ts   the module: may import any of the above
+//
+// Entry points of their own (package.json exports), each reaching lib only through the public
+// surface, so that what users see is what they get:
+//   testing/      the emulator: lib/index.ts, plus two self-contained codecs it must agree
+//                 with byte for byte (session/iron.ts, the Fe26.2 seal; flags/flag-evaluation.ts,
+//                 WorkOS's flag rules) which are kept leaves so nothing else comes along
+//   redis/        store/ (the contract it implements) and lib/index.ts
+//   openfeature/  lib/index.ts only
+// lib never imports test/, sample/ or bench/; sample/ imports the package by its name only.
+
+/** A folder's files, or a root file, as a path regex. */
+const lib = (...names) => `^lib/(${names.join('|')})`;
+const LOWER = {
+  constants: 'authkit\\.constants\\.ts$',
+  options: 'authkit\\.options\\.ts$',
+  context: 'context/',
+  store: 'store/',
+  metrics: 'metrics/',
+  session: 'session/',
+  credentials: 'credentials/',
+  flags: 'flags/',
+};
+const { constants, options, context, store, metrics, session, credentials, flags } = LOWER;
+
+/** `folder` imports from lib only what `allowed` names. */
+function layer(name, folder, allowed, comment) {
+  return {
+    name,
+    comment,
+    severity: 'error',
+    from: { path: lib(folder) },
+    to: { path: '^lib/', pathNot: lib(folder, ...allowed) },
+  };
+}
+
+export default {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment:
+        'A cycle (type-only imports included) means two files are one concept or a layer is inverted.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-orphans',
+      comment:
+        'A file of lib nothing imports is dead code (or an entry point package.json forgot).',
+      severity: 'error',
+      from: { orphan: true, path: '^lib/' },
+      to: {},
+    },
+    layer(
+      'constants-is-a-leaf',
+      constants,
+      [],
+      'Tokens and limits every layer reads: they import nothing.',
+    ),
+    {
+      name: 'options-imports-types-only',
+      comment:
+        'The options types are read by every layer: no code of lib runs when they load (the ' +
+        'resolution with its defaults and checks is authkit.config.ts, at module level).',
+      severity: 'error',
+      from: { path: lib(options) },
+      to: { path: '^lib/', dependencyTypesNot: ['type-only'] },
+    },
+    layer('context-is-a-leaf', context, [], 'Below everything: turns a context into a carrier.'),
+    layer(
+      'store-stands-alone',
+      store,
+      [],
+      'The Store contract: RedisStore and users implement it.',
+    ),
+    layer('metrics-below-session', metrics, [constants, options]),
+    layer('session-below-flags', session, [constants, options, context, store, metrics]),
+    layer('credentials-above-session', credentials, [
+      constants,
+      options,
+      context,
+      store,
+      metrics,
+      session,
+    ]),
+    layer('flags-below-access', flags, [
+      constants,
+      options,
+      context,
+      store,
+      metrics,
+      session,
+      credentials,
+    ]),
+    layer('access-below-module', 'access/', [
+      constants,
+      options,
+      context,
+      store,
+      metrics,
+      session,
+      credentials,
+      flags,
+    ]),
+    layer('auth-needs-session-only', 'auth/', [
+      constants,
+      options,
+      context,
+      store,
+      metrics,
+      session,
+    ]),
+    {
+      name: 'main-entry-without-subpaths',
+      comment:
+        'nestjs-authkit/testing, /redis and /openfeature load optional peers or test code: the ' +
+        'main entry and the layers under it never load them.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: lib('testing/', 'redis/', 'openfeature/') },
+      to: { path: lib('testing/', 'redis/', 'openfeature/') },
+    },
+    layer('testing-uses-the-public-surface', 'testing/', [
+      'index\\.ts$',
+      'session/iron\\.ts$',
+      'flags/flag-evaluation\\.ts$',
+    ]),
+    {
+      name: 'testing-codecs-are-leaves',
+      comment: 'What testing/ may reach besides index.ts must not bring the rest of lib along.',
+      severity: 'error',
+      from: { path: lib('session/iron\\.ts$', 'flags/flag-evaluation\\.ts$') },
+      to: { path: '^lib/' },
+    },
+    layer('redis-uses-store-and-public-surface', 'redis/', [store, 'index\\.ts$']),
+    layer('openfeature-uses-the-public-surface', 'openfeature/', ['index\\.ts$']),
+    {
+      name: 'lib-is-the-package',
+      comment: 'The package never reaches into its tests, sample or benchmarks.',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '^(test|sample|bench)/' },
+    },
+    {
+      name: 'sample-uses-the-package-name',
+      comment:
+        'The sample is user code: `nestjs-authkit` and its subpaths, never a path into lib/.',
+      severity: 'error',
+      from: { path: '^sample/' },
+      to: { path: '^lib/', dependencyTypesNot: ['aliased-tsconfig-paths'] },
+    },
+    {
+      name: 'sample-uses-entry-points',
+      comment: 'Through the package name, the sample sees only what package.json exports.',
+      severity: 'error',
+      from: { path: '^sample/' },
+      to: {
+        path: '^lib/',
+        pathNot: lib('index\\.ts$', '(testing|redis|openfeature)/index\\.ts$'),
+      },
+    },
+    {
+      name: 'sample-is-user-code',
+      severity: 'error',
+      from: { path: '^sample/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'no-dev-dependencies-in-lib',
+      comment:
+        "What lib imports ships: a devDependency that is no (peer) dependency is missing in users' installs.",
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['npm', 'npm-peer'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Type-only imports count: they are how layers leak into each other first.
+    tsPreCompilationDeps: true,
+    // The root tsconfig maps `nestjs-authkit` (and subpaths) to lib/, as a user's install would.
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    cache: false,
+  },
+};
