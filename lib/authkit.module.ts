@@ -18,11 +18,8 @@ import {
   WORKOS_GRANT_CLIENT,
 } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
-import {
-  resolveAuthKitConfig,
-  type AuthKitConfig,
-  type AuthKitModuleOptions,
-} from './authkit.options.js';
+import { resolveAuthKitConfig } from './authkit.config.js';
+import type { AuthKitConfig, AuthKitModuleOptions } from './authkit.options.js';
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
 import { ClaimsWatermark } from './session/claims-watermark.js';

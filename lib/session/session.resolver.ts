@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTHKIT_CONFIG, MAX_BEARER_BYTES, MAX_CREDENTIAL_BYTES } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
-import type { RefreshCause } from '../metrics/authkit-metrics.js';
+import type { RefreshCause } from '../metrics/refresh-cause.js';
 import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/carrier.js';
 import { AccessTokenVerifier, type TokenCheck } from './access-token.verifier.js';
 import { ClaimsWatermark } from './claims-watermark.js';
