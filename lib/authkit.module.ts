@@ -12,6 +12,7 @@ import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import {
   API_KEY_CACHE_OPTIONS,
+  API_KEY_CREDENTIAL,
   AUTHKIT_CONFIG,
   AUTHKIT_WEBHOOK_CONTROLLER,
   WORKOS_CLIENT,
@@ -29,6 +30,7 @@ import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
 import { AuthKitMetrics } from './metrics/authkit-metrics.js';
+import { ApiKeyAuthenticator } from './credentials/api-key.authenticator.js';
 import { ApiKeyValidator } from './credentials/api-key.validator.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
@@ -70,6 +72,7 @@ import { SessionService } from './session/session.service.js';
     },
     AuthKitMetrics,
     ApiKeyValidator,
+    { provide: API_KEY_CREDENTIAL, useClass: ApiKeyAuthenticator },
     {
       provide: API_KEY_CACHE_OPTIONS,
       inject: [AUTHKIT_CONFIG],
@@ -116,6 +119,7 @@ import { SessionService } from './session/session.service.js';
     FlagAudit,
     AuthKitMetrics,
     ApiKeyValidator,
+    API_KEY_CREDENTIAL,
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {
