@@ -23,6 +23,7 @@ import { resolveAuthKitConfig } from './authkit.config.js';
 import type { AuthKitConfig, AuthKitModuleOptions } from './authkit.options.js';
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
+import { ClaimsFreshness } from './session/claims-freshness.js';
 import { ClaimsWatermark } from './session/claims-watermark.js';
 import { AccessGuard } from './access/access.guard.js';
 import { FlagService } from './flags/flag.service.js';
@@ -86,6 +87,7 @@ import { SessionService } from './session/session.service.js';
     SessionCookie,
     SessionRefresher,
     SessionSealer,
+    ClaimsFreshness,
     SessionResolver,
     SessionService,
     FlagService,

@@ -1,6 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import type { RefreshCause } from '../metrics/refresh-cause.js';
-import type { ClaimsWatermark } from './claims-watermark.js';
+import { ClaimsWatermark } from './claims-watermark.js';
 import { refreshDueAt } from './refresh-due.js';
 import type { AuthKitSession } from './session.types.js';
 
@@ -14,6 +16,7 @@ import type { AuthKitSession } from './session.types.js';
  * const stale = freshness.freshAt(session) < freshness.staleBefore(session);
  * ```
  */
+@Injectable()
 export class ClaimsFreshness {
   /**
    * Sessions this process refreshed, with when their exchange started: `iat` has whole seconds
@@ -22,7 +25,7 @@ export class ClaimsFreshness {
   private readonly freshSince = new WeakMap<AuthKitSession, number>();
 
   constructor(
-    private readonly config: AuthKitConfig,
+    @Inject(AUTHKIT_CONFIG) private readonly config: AuthKitConfig,
     private readonly watermark: ClaimsWatermark,
   ) {}
 

@@ -6,7 +6,6 @@ import { header, type AuthKitCarrier, type HttpRequestLike } from '../context/ca
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { BearerSessions } from './bearer-sessions.js';
 import { ClaimsFreshness } from './claims-freshness.js';
-import { ClaimsWatermark } from './claims-watermark.js';
 import { ConnectionSessions } from './connection-sessions.js';
 import { CookieOpener, type OpenedCookie, type OpenedSession } from './cookie-opener.js';
 import { CookieRenewal } from './cookie-renewal.js';
@@ -17,7 +16,7 @@ import { RevokedSessions } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionRefresher } from './session.refresher.js';
 import { SessionSealer } from './session.sealer.js';
-import type { AuthKitSession, SessionResolution } from './session.types.js';
+import type { SessionResolution } from './session.types.js';
 import { VerifiedSessionCache } from './verified-session.cache.js';
 
 /**
@@ -27,13 +26,12 @@ import { VerifiedSessionCache } from './verified-session.cache.js';
  * the new cookie on the response: a handler never receives a cookie session's expired token.
  *
  * This file holds the memo and which credential a carrier presents; the paths live beside it:
- * BearerSessions, CookieSessions (with CookieOpener), CookieRenewal (the refresh decision) and
- * ClaimsFreshness (the staleness rule).
+ * BearerSessions, CookieSessions (with CookieOpener), CookieRenewal (the refresh decision), and
+ * ClaimsFreshness (the staleness rule, a provider of its own: flag decisions read it too).
  */
 @Injectable()
 export class SessionResolver {
   private readonly logger = new Logger('AuthKit');
-  private readonly freshness: ClaimsFreshness;
   private readonly opener: CookieOpener;
   private readonly renewal: CookieRenewal;
   private readonly bearers: BearerSessions;
@@ -45,7 +43,7 @@ export class SessionResolver {
     refresher: SessionRefresher,
     private readonly cookie: SessionCookie,
     sealer: SessionSealer,
-    watermark: ClaimsWatermark,
+    private readonly freshness: ClaimsFreshness,
     private readonly connections: ConnectionSessions,
     revoked: RevokedSessions,
   ) {
@@ -53,7 +51,6 @@ export class SessionResolver {
     // Revocations may have been missed while the store was away: every cached credential is
     // checked against it again (verified anew) at its next request.
     revoked.onResync(() => cache.clear());
-    this.freshness = new ClaimsFreshness(config, watermark);
     this.opener = new CookieOpener(cookie, sealer, verifier);
     this.renewal = new CookieRenewal(
       config,
@@ -131,21 +128,15 @@ export class SessionResolver {
     const { connection } = entry.carrier;
     if (!connection) return;
     if (resolution.ok) {
-      this.connections.track(connection, resolution.session, this.freshAt(resolution.session));
+      this.connections.track(
+        connection,
+        resolution.session,
+        this.freshness.freshAt(resolution.session),
+      );
     } else if (resolution.failure.status === 503) {
       // A connection lives long: a passing outage must not refuse it for good.
       sessionEntries.delete(entry.carrier.key);
     }
-  }
-
-  /** See ClaimsFreshness.staleBefore: when this session's claims stop counting as current. */
-  staleBefore(
-    session: AuthKitSession,
-    maxClaimAge = this.config.maxClaimAge,
-    now = Date.now(),
-    changes: 'all' | 'access' = 'all',
-  ): number {
-    return this.freshness.staleBefore(session, maxClaimAge, now, changes);
   }
 
   /**
@@ -170,11 +161,6 @@ export class SessionResolver {
   /** The cookie session's `sid`, read from its verified token even after it expired. */
   cookieSessionId(req: HttpRequestLike): Promise<string | undefined> {
     return this.opener.cookieSessionId(req);
-  }
-
-  /** Unix ms as of which the session's claims are known to be current. */
-  freshAt(session: AuthKitSession): number {
-    return this.freshness.freshAt(session);
   }
 
   /** Unseals this request's cookie and checks its token, expired or not. */
