@@ -40,51 +40,53 @@ const LOWER = {
   flags: 'flags/',
 };
 const { constants, options, context, store, metrics, session, credentials, flags } = LOWER;
+/** The layers under the module, lowest first. */
+const STACK = [constants, options, context, store, metrics, session, credentials, flags];
+/** The layers under `layer`. */
+const below = (layer) => STACK.slice(0, STACK.indexOf(layer));
+
+/** Imports matching `from` → `to` fail the lint. */
+function forbid(name, comment, from, to) {
+  return { name, comment, severity: 'error', from, to };
+}
 
 /** `folder` imports from lib only what `allowed` names. */
 function layer(name, folder, allowed, comment) {
-  return {
+  return forbid(
     name,
     comment,
-    severity: 'error',
-    from: { path: lib(folder) },
-    to: { path: '^lib/', pathNot: lib(folder, ...allowed) },
-  };
+    { path: lib(folder) },
+    { path: '^lib/', pathNot: lib(folder, ...allowed) },
+  );
 }
 
 export default {
   forbidden: [
-    {
-      name: 'no-circular',
-      comment:
-        'A cycle (type-only imports included) means two files are one concept or a layer is inverted.',
-      severity: 'error',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'no-orphans',
-      comment:
-        'A file of lib nothing imports is dead code (or an entry point package.json forgot).',
-      severity: 'error',
-      from: { orphan: true, path: '^lib/' },
-      to: {},
-    },
+    forbid(
+      'no-circular',
+      'A cycle (type-only imports included) means two files are one concept or a layer is inverted.',
+      {},
+      { circular: true },
+    ),
+    forbid(
+      'no-orphans',
+      'A file of lib nothing imports is dead code (or an entry point package.json forgot).',
+      { orphan: true, path: '^lib/' },
+      {},
+    ),
     layer(
       'constants-is-a-leaf',
       constants,
       [],
       'Tokens and limits every layer reads: they import nothing.',
     ),
-    {
-      name: 'options-imports-types-only',
-      comment:
-        'The options types are read by every layer: no code of lib runs when they load (the ' +
+    forbid(
+      'options-imports-types-only',
+      'The options types are read by every layer: no code of lib runs when they load (the ' +
         'resolution with its defaults and checks is authkit.config.ts, at module level).',
-      severity: 'error',
-      from: { path: lib(options) },
-      to: { path: '^lib/', dependencyTypesNot: ['type-only'] },
-    },
+      { path: lib(options) },
+      { path: '^lib/', dependencyTypesNot: ['type-only'] },
+    ),
     layer('context-is-a-leaf', context, [], 'Below everything: turns a context into a carrier.'),
     layer(
       'store-stands-alone',
@@ -93,104 +95,64 @@ export default {
       'The Store contract: RedisStore and users implement it.',
     ),
     layer('metrics-below-session', metrics, [constants, options]),
-    layer('session-below-flags', session, [constants, options, context, store, metrics]),
-    layer('credentials-above-session', credentials, [
-      constants,
-      options,
-      context,
-      store,
-      metrics,
-      session,
-    ]),
-    layer('flags-below-access', flags, [
-      constants,
-      options,
-      context,
-      store,
-      metrics,
-      session,
-      credentials,
-    ]),
-    layer('access-below-module', 'access/', [
-      constants,
-      options,
-      context,
-      store,
-      metrics,
-      session,
-      credentials,
-      flags,
-    ]),
-    layer('auth-needs-session-only', 'auth/', [
-      constants,
-      options,
-      context,
-      store,
-      metrics,
-      session,
-    ]),
-    {
-      name: 'main-entry-without-subpaths',
-      comment:
-        'nestjs-authkit/testing, /redis and /openfeature load optional peers or test code: the ' +
+    layer('session-below-flags', session, below(session)),
+    layer('credentials-above-session', credentials, below(credentials)),
+    layer('flags-below-access', flags, below(flags)),
+    layer('access-below-module', 'access/', STACK),
+    layer('auth-needs-session-only', 'auth/', below(credentials)),
+    forbid(
+      'main-entry-without-subpaths',
+      'nestjs-authkit/testing, /redis and /openfeature load optional peers or test code: the ' +
         'main entry and the layers under it never load them.',
-      severity: 'error',
-      from: { path: '^lib/', pathNot: lib('testing/', 'redis/', 'openfeature/') },
-      to: { path: lib('testing/', 'redis/', 'openfeature/') },
-    },
+      { path: '^lib/', pathNot: lib('testing/', 'redis/', 'openfeature/') },
+      { path: lib('testing/', 'redis/', 'openfeature/') },
+    ),
     layer('testing-uses-the-public-surface', 'testing/', [
       'index\\.ts$',
       'session/iron\\.ts$',
       'flags/flag-evaluation\\.ts$',
     ]),
-    {
-      name: 'testing-codecs-are-leaves',
-      comment: 'What testing/ may reach besides index.ts must not bring the rest of lib along.',
-      severity: 'error',
-      from: { path: lib('session/iron\\.ts$', 'flags/flag-evaluation\\.ts$') },
-      to: { path: '^lib/' },
-    },
+    forbid(
+      'testing-codecs-are-leaves',
+      'What testing/ may reach besides index.ts must not bring the rest of lib along.',
+      { path: lib('session/iron\\.ts$', 'flags/flag-evaluation\\.ts$') },
+      { path: '^lib/' },
+    ),
     layer('redis-uses-store-and-public-surface', 'redis/', [store, 'index\\.ts$']),
     layer('openfeature-uses-the-public-surface', 'openfeature/', ['index\\.ts$']),
-    {
-      name: 'lib-is-the-package',
-      comment: 'The package never reaches into its tests, sample or benchmarks.',
-      severity: 'error',
-      from: { path: '^lib/' },
-      to: { path: '^(test|sample|bench)/' },
-    },
-    {
-      name: 'sample-uses-the-package-name',
-      comment:
-        'The sample is user code: `nestjs-authkit` and its subpaths, never a path into lib/.',
-      severity: 'error',
-      from: { path: '^sample/' },
-      to: { path: '^lib/', dependencyTypesNot: ['aliased-tsconfig-paths'] },
-    },
-    {
-      name: 'sample-uses-entry-points',
-      comment: 'Through the package name, the sample sees only what package.json exports.',
-      severity: 'error',
-      from: { path: '^sample/' },
-      to: {
+    forbid(
+      'lib-is-the-package',
+      'The package never reaches into its tests, sample or benchmarks.',
+      { path: '^lib/' },
+      { path: '^(test|sample|bench)/' },
+    ),
+    forbid(
+      'sample-uses-the-package-name',
+      'The sample is user code: `nestjs-authkit` and its subpaths, never a path into lib/.',
+      { path: '^sample/' },
+      { path: '^lib/', dependencyTypesNot: ['aliased-tsconfig-paths'] },
+    ),
+    forbid(
+      'sample-uses-entry-points',
+      'Through the package name, the sample sees only what package.json exports.',
+      { path: '^sample/' },
+      {
         path: '^lib/',
         pathNot: lib('index\\.ts$', '(testing|redis|openfeature)/index\\.ts$'),
       },
-    },
-    {
-      name: 'sample-is-user-code',
-      severity: 'error',
-      from: { path: '^sample/' },
-      to: { path: '^(test|bench)/' },
-    },
-    {
-      name: 'no-dev-dependencies-in-lib',
-      comment:
-        "What lib imports ships: a devDependency that is no (peer) dependency is missing in users' installs.",
-      severity: 'error',
-      from: { path: '^lib/' },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['npm', 'npm-peer'] },
-    },
+    ),
+    forbid(
+      'sample-is-user-code',
+      'Users have no tests or benches of ours.',
+      { path: '^sample/' },
+      { path: '^(test|bench)/' },
+    ),
+    forbid(
+      'no-dev-dependencies-in-lib',
+      "What lib imports ships: a devDependency that is no (peer) dependency is missing in users' installs.",
+      { path: '^lib/' },
+      { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['npm', 'npm-peer'] },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
