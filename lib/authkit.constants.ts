@@ -26,3 +26,9 @@ export const MAX_BEARER_BYTES = 16 * 1024;
 
 /** Injection token of the API key validation cache's tunables (`ApiKeyCacheOptions`). */
 export const API_KEY_CACHE_OPTIONS = Symbol.for('nestjs-authkit:api-key-cache-options');
+
+/**
+ * Injection token of the guards' API key path (`ApiKeyCredential`): session/ asks for it,
+ * credentials/ provides it, so the guard base does not depend on how keys are validated.
+ */
+export const API_KEY_CREDENTIAL = Symbol.for('nestjs-authkit:api-key-credential');

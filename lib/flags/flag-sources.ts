@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import type { SessionEntry } from '../session/request-context.js';
-import { SessionResolver } from '../session/session.resolver.js';
+import { ClaimsFreshness } from '../session/claims-freshness.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { LiveFlags } from './live-flags.js';
 
@@ -38,7 +38,7 @@ export interface FlagSourceState {
 @Injectable()
 export class FlagSources {
   constructor(
-    private readonly resolver: SessionResolver,
+    private readonly freshness: ClaimsFreshness,
     private readonly live: LiveFlags,
     private readonly watermark: ClaimsWatermark,
   ) {}
@@ -72,8 +72,8 @@ export class FlagSources {
     return (
       refreshFailed ||
       (!refreshable &&
-        this.resolver.freshAt(session) <
-          this.resolver.staleBefore(session, maxClaimAge, undefined, changes))
+        this.freshness.freshAt(session) <
+          this.freshness.staleBefore(session, maxClaimAge, undefined, changes))
     );
   }
 

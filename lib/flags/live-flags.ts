@@ -8,7 +8,8 @@ import {
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
-import { liveFlagsConfig, type AuthKitConfig, type LiveEvaluatorKind } from '../authkit.options.js';
+import type { AuthKitConfig, LiveEvaluatorKind } from '../authkit.options.js';
+import { liveFlagsConfig } from './live-flags.config.js';
 import {
   evaluateFlag,
   ruleServing,

@@ -9,8 +9,7 @@ import {
   type Provider,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
-import type { FlagCheckOptions, FlagService } from '../flags/flag.service.js';
-import type { FlagChangeScope } from '../session/flag-change-log.js';
+import type { FlagChangeScope, FlagCheckOptions, FlagService } from '../index.js';
 import { checkOptionsOf } from './evaluation-context.js';
 import { resolutionOf } from './resolution-details.js';
 

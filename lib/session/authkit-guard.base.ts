@@ -1,13 +1,10 @@
 import { Inject, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { AUTHKIT_CONFIG } from '../authkit.constants.js';
-import type { AuthKitConfig } from '../authkit.options.js';
-import { ALLOW_API_KEYS } from '../credentials/allow-api-keys.decorator.js';
-import { apiKeySession, presentedApiKey } from '../credentials/api-key.session.js';
-import { ApiKeyValidator, type ApiKeyCheck } from '../credentials/api-key.validator.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { API_KEY_CREDENTIAL } from '../authkit.constants.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
+import type { ApiKeyCredential } from './api-key-credential.js';
 import { enterRequest, type SessionEntry } from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
@@ -38,9 +35,7 @@ export abstract class AuthKitGuardBase implements CanActivate {
   /** The `AuthKit` logger, for a subclass's own warnings. */
   protected readonly logger = new Logger('AuthKit');
   // Properties, not constructor parameters: subclasses keep the constructor they have.
-  @Optional() @Inject(ApiKeyValidator) private readonly apiKeys?: ApiKeyValidator;
-  @Optional() @Inject(AUTHKIT_CONFIG) private readonly baseConfig?: AuthKitConfig;
-  @Optional() @Inject(Reflector) private readonly baseReflector?: Reflector;
+  @Optional() @Inject(API_KEY_CREDENTIAL) private readonly apiKeys?: ApiKeyCredential;
 
   constructor(
     /** Resolves (and refreshes) sessions, once per request or connection. */
@@ -164,22 +159,7 @@ export abstract class AuthKitGuardBase implements CanActivate {
     resolution: SessionResolution,
   ): SessionResolution | Promise<SessionResolution> {
     if (resolution.ok || !this.apiKeys) return resolution;
-    const value = presentedApiKey(entry.carrier);
-    if (value === undefined || !this.acceptsApiKeys(context)) return resolution;
-    const check = this.apiKeys.validate(value);
-    return check instanceof Promise
-      ? check.then((answer) => keyResolution(entry, answer))
-      : keyResolution(entry, check);
-  }
-
-  private acceptsApiKeys(context: ExecutionContext): boolean {
-    if (this.baseConfig?.apiKeys.everywhere) return true;
-    return (
-      this.baseReflector?.getAllAndOverride(ALLOW_API_KEYS, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
-    );
+    return this.apiKeys.authenticate(context, entry) ?? resolution;
   }
 
   /**
@@ -200,22 +180,4 @@ export abstract class AuthKitGuardBase implements CanActivate {
     if (!resolution.ok) return this.throwException(context, failureException(resolution.failure));
     return { session: resolution.session, stale: resolution.stale === true };
   }
-}
-
-/** The key's answer as this request's resolution, for every later guard and the handler. */
-function keyResolution(entry: SessionEntry, check: ApiKeyCheck): SessionResolution {
-  const resolution: SessionResolution = check.ok
-    ? { ok: true, session: apiKeySession(check.principal, Date.now() / 1000), refreshed: false }
-    : {
-        ok: false,
-        failure: {
-          reason: check.reason,
-          status: check.status,
-          detail: check.detail,
-          source: 'bearer',
-        },
-      };
-  entry.resolution = resolution;
-  entry.promise = Promise.resolve(resolution);
-  return resolution;
 }

@@ -16,7 +16,8 @@ import { currentEntry, currentResolution, enterRequest } from './request-context
 import { RevokedSessions, type RevocationReach } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
-import { rejectedToken, SessionResolver } from './session.resolver.js';
+import { rejectedToken } from './resolution-failures.js';
+import { SessionResolver } from './session.resolver.js';
 import type {
   AuthKitFailureReason,
   AuthKitSession,

@@ -1,6 +1,6 @@
 import type { User } from '@workos-inc/node';
 import type { AuthKitFailureReason } from '../context/authkit-reason.js';
-import type { RefreshCause } from '../metrics/authkit-metrics.js';
+import type { RefreshCause } from '../metrics/refresh-cause.js';
 
 /**
  * Claims of a WorkOS AuthKit access token that this package reads; others (your JWT template's)
