@@ -3,12 +3,21 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AUTHKIT_CONFIG } from '../authkit.constants.js';
 import type { AuthKitConfig } from '../authkit.options.js';
 import { ALLOW_API_KEYS } from '../credentials/allow-api-keys.decorator.js';
-import { apiKeySession, presentedApiKey } from '../credentials/api-key.session.js';
+import {
+  apiKeyResolution,
+  presentedApiKey,
+  presentsKeyOnConnection,
+} from '../credentials/api-key.session.js';
 import { ApiKeyValidator, type ApiKeyCheck } from '../credentials/api-key.validator.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
-import { enterRequest, type SessionEntry } from './request-context.js';
+import {
+  currentEntry,
+  enterRequest,
+  operationEntry,
+  type SessionEntry,
+} from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
 import type { AuthKitSession, SessionResolution } from './session.types.js';
@@ -109,8 +118,16 @@ export abstract class AuthKitGuardBase implements CanActivate {
    */
   protected begin(context: ExecutionContext): SessionEntry {
     const entry = this.resolver.entry(this.getRequestResponse(context));
-    enterRequest(entry);
-    return entry;
+    // A key on a connection: this operation's own copy (the session context guard made it).
+    const current = currentEntry();
+    const own =
+      current?.of === entry
+        ? current
+        : presentsKeyOnConnection(entry.carrier)
+          ? operationEntry(entry)
+          : entry;
+    enterRequest(own);
+    return own;
   }
 
   /**
@@ -168,19 +185,12 @@ export abstract class AuthKitGuardBase implements CanActivate {
   }
 }
 
-/** The key's answer as this request's resolution, for every later guard and the handler. */
+/**
+ * The key's answer as this request's resolution (on a connection, this operation's), for every
+ * later guard and the handler.
+ */
 function keyResolution(entry: SessionEntry, check: ApiKeyCheck): SessionResolution {
-  const resolution: SessionResolution = check.ok
-    ? { ok: true, session: apiKeySession(check.principal, Date.now() / 1000), refreshed: false }
-    : {
-        ok: false,
-        failure: {
-          reason: check.reason,
-          status: check.status,
-          detail: check.detail,
-          source: 'bearer',
-        },
-      };
+  const resolution = apiKeyResolution(check, Date.now() / 1000);
   entry.resolution = resolution;
   entry.promise = Promise.resolve(resolution);
   return resolution;

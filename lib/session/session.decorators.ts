@@ -1,14 +1,18 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { carrierOf } from '../context/carrier.js';
-import { currentResolution, sessionEntries } from './request-context.js';
+import { currentEntry, sessionEntries } from './request-context.js';
 import type { AuthKitSession } from './session.types.js';
 
 /** The session resolved for this context's request or connection, read without waiting. */
 function sessionOf(context: ExecutionContext): AuthKitSession | undefined {
   const carrier = carrierOf(context);
-  const resolution = carrier
-    ? (sessionEntries.get(carrier.key)?.resolution ?? currentResolution())
-    : currentResolution();
+  const current = currentEntry();
+  // The current entry first when it is this carrier's: on a connection it may be the
+  // operation's own copy, holding the API key accepted for this operation only.
+  const resolution =
+    carrier && current?.carrier.key !== carrier.key
+      ? (sessionEntries.get(carrier.key)?.resolution ?? current?.resolution)
+      : current?.resolution;
   return resolution?.ok ? resolution.session : undefined;
 }
 
