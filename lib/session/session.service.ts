@@ -1,6 +1,9 @@
-import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type ExecutionContext } from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
-import { WORKOS_CLIENT } from '../authkit.constants.js';
+import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
+import { apiKeyResolution, presentedApiKey } from '../credentials/api-key.session.js';
+import { ApiKeyValidator } from '../credentials/api-key.validator.js';
 import {
   carrierOf,
   graphqlCarrier,
@@ -42,6 +45,17 @@ export interface SessionRevocation {
   reach: RevocationReach;
 }
 
+/** Options of `SessionService.authenticateConnection`. */
+export interface ConnectionOptions {
+  /**
+   * Accepts a WorkOS API key at the handshake (always so with `apiKeys: true` in the module):
+   * an unknown or revoked key closes the connection (4401 `INVALID_API_KEY`). The key still
+   * serves only operations under `@AllowApiKeys()`, each validating it again (cached).
+   * @default false
+   */
+  apiKeys?: boolean;
+}
+
 /**
  * Session operations for code that needs more than the guards and decorators give.
  *
@@ -69,6 +83,8 @@ export class SessionService {
     private readonly sealer: SessionSealer,
     private readonly revoked: RevokedSessions,
     private readonly watermark: ClaimsWatermark,
+    @Optional() private readonly apiKeys?: ApiKeyValidator,
+    @Optional() @Inject(AUTHKIT_CONFIG) private readonly config?: AuthKitConfig,
   ) {}
 
   /**
@@ -124,6 +140,8 @@ export class SessionService {
    * `authkit:reauthenticate`) and the connection closed: 4401, or 4503 while WorkOS is
    * unreachable. With one, the connection is closed the same way when its token expires, its
    * claims go stale, or it is signed out here. A connection never refreshes the session.
+   * A WorkOS API key is refused here (`INVALID_JWT`) unless `{ apiKeys: true }` (or the
+   * module's `apiKeys: true`): then it is validated, and serves `@AllowApiKeys()` operations.
    *
    * @example
    * ```ts
@@ -134,18 +152,41 @@ export class SessionService {
    *     return this.sessions.authenticateConnection(client, request);
    *   }
    * }
+   * // graphql-ws, API keys in connectionParams accepted too:
+   * onConnect: async (ctx) => (await sessions.authenticateConnection(ctx, { apiKeys: true })).ok
    * ```
    */
-  async authenticateConnection(
+  authenticateConnection(
     client: object,
     request?: HttpRequestLike,
+    options?: ConnectionOptions,
+  ): Promise<SessionResolution>;
+  /** graphql-ws' `onConnect` context, with options (`{ apiKeys: true }`). */
+  authenticateConnection(client: object, options: ConnectionOptions): Promise<SessionResolution>;
+  async authenticateConnection(
+    client: object,
+    requestOrOptions?: HttpRequestLike | ConnectionOptions,
+    moreOptions?: ConnectionOptions,
   ): Promise<SessionResolution> {
+    const request =
+      requestOrOptions && 'headers' in requestOrOptions ? requestOrOptions : undefined;
+    const options = request ? moreOptions : (requestOrOptions as ConnectionOptions | undefined);
     if (request) rememberUpgradeRequest(client, request);
     const loose = client as Record<string, unknown>;
     const carrier = 'extra' in loose ? graphqlCarrier(loose) : socketCarrier(loose);
     if (!carrier?.connection)
       return unsupported('not a WebSocket connection or graphql-ws context');
-    const resolution = await this.resolver.resolve(carrier);
+    let resolution = await this.resolver.resolve(carrier);
+    const key = resolution.ok ? undefined : presentedApiKey(carrier);
+    if (
+      key !== undefined &&
+      this.apiKeys &&
+      (options?.apiKeys || this.config?.apiKeys.everywhere)
+    ) {
+      // Validated here, but never made the connection's session: each operation takes the key
+      // only where `@AllowApiKeys()` says so, validated again (cached) so a revocation applies.
+      resolution = apiKeyResolution(await this.apiKeys.validate(key), Date.now() / 1000);
+    }
     if (!resolution.ok) {
       const { reason, detail, status } = resolution.failure;
       this.connections.end(

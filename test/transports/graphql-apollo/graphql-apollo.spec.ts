@@ -2,6 +2,7 @@ import { describeBehaviourTable } from '../support/behaviour-table.js';
 import { graphqlTransport } from '../support/graphql-app.js';
 import { describeGraphQLCases } from '../support/graphql-cases.js';
 import { describeSubscriptionKeys } from '../support/graphql-subscription-keys.js';
+import { describeHandshakeKeys } from './handshake-keys.js';
 import { describeSubscriptions } from './subscriptions.js';
 
 // One spec file per driver: each file loads Nest, GraphQL and the driver once.
@@ -17,3 +18,4 @@ describeSubscriptionKeys('API keys on graphql-ws subscriptions (apollo)', {
     (key) => ({ accessToken: key }),
   ],
 });
+describeHandshakeKeys();

@@ -194,14 +194,16 @@ export function subscribe(
  * A subscription app for one describe block: world, app (the ticker resolver added), clients
  * disposed and the process watched. Read `world` and `app` inside tests, not at declaration.
  */
-export function useSubscriptionApp(
-  options: Omit<GraphQLAppOptions, 'emulator' | 'providers'>,
-): {
+export function useSubscriptionApp(options: Omit<GraphQLAppOptions, 'emulator' | 'providers'>): {
   readonly world: World;
   readonly app: GraphQLApp;
   /** Errors that escaped to the process while the block ran. */
   readonly errors: unknown[];
-  open(credential: Credential, connectionParams?: Record<string, unknown>, query?: string): Observed;
+  open(
+    credential: Credential,
+    connectionParams?: Record<string, unknown>,
+    query?: string,
+  ): Observed;
 } {
   let world: World;
   let app: GraphQLApp;
