@@ -168,9 +168,11 @@ export class SessionService {
     requestOrOptions?: HttpRequestLike | ConnectionOptions,
     moreOptions?: ConnectionOptions,
   ): Promise<SessionResolution> {
+    // (client, request?, options?) or (context, options): a request has headers.
     const request =
       requestOrOptions && 'headers' in requestOrOptions ? requestOrOptions : undefined;
-    const options = request ? moreOptions : (requestOrOptions as ConnectionOptions | undefined);
+    const options =
+      moreOptions ?? (request ? undefined : (requestOrOptions as ConnectionOptions | undefined));
     if (request) rememberUpgradeRequest(client, request);
     const loose = client as Record<string, unknown>;
     const carrier = 'extra' in loose ? graphqlCarrier(loose) : socketCarrier(loose);
