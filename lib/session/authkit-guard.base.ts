@@ -12,12 +12,7 @@ import { ApiKeyValidator, type ApiKeyCheck } from '../credentials/api-key.valida
 import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
-import {
-  currentEntry,
-  enterRequest,
-  operationEntry,
-  type SessionEntry,
-} from './request-context.js';
+import { enterRequest, operationEntry, ownEntry, type SessionEntry } from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
 import type { AuthKitSession, SessionResolution } from './session.types.js';
@@ -119,13 +114,9 @@ export abstract class AuthKitGuardBase implements CanActivate {
   protected begin(context: ExecutionContext): SessionEntry {
     const entry = this.resolver.entry(this.getRequestResponse(context));
     // A key on a connection: this operation's own copy (the session context guard made it).
-    const current = currentEntry();
+    const found = ownEntry(entry);
     const own =
-      current?.of === entry
-        ? current
-        : presentsKeyOnConnection(entry.carrier)
-          ? operationEntry(entry)
-          : entry;
+      found === entry && presentsKeyOnConnection(entry.carrier) ? operationEntry(entry) : found;
     enterRequest(own);
     return own;
   }

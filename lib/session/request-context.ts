@@ -78,6 +78,16 @@ export function operationEntry(entry: SessionEntry): SessionEntry {
   return own;
 }
 
+/**
+ * `entry`, or on a connection the current operation's own copy of it when it has one (see
+ * `operationEntry`). A request's entry is its own: no lookup.
+ */
+export function ownEntry(entry: SessionEntry): SessionEntry {
+  if (entry.carrier.res !== undefined) return entry;
+  const current = currentEntry();
+  return current?.of === entry ? current : entry;
+}
+
 /** The settled session resolution of the current request, if it has one. */
 export function currentResolution(): SessionResolution | undefined {
   return currentEntry()?.resolution;

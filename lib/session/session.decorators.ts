@@ -1,18 +1,16 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { carrierOf } from '../context/carrier.js';
-import { currentEntry, sessionEntries } from './request-context.js';
+import { currentResolution, ownEntry, sessionEntries } from './request-context.js';
 import type { AuthKitSession } from './session.types.js';
 
 /** The session resolved for this context's request or connection, read without waiting. */
 function sessionOf(context: ExecutionContext): AuthKitSession | undefined {
   const carrier = carrierOf(context);
-  const current = currentEntry();
-  // The current entry first when it is this carrier's: on a connection it may be the
-  // operation's own copy, holding the API key accepted for this operation only.
-  const resolution =
-    carrier && current?.carrier.key !== carrier.key
-      ? (sessionEntries.get(carrier.key)?.resolution ?? current?.resolution)
-      : current?.resolution;
+  const known = carrier && sessionEntries.get(carrier.key);
+  // On a connection, this operation's own copy first: it may hold an API key it accepted.
+  const resolution = known
+    ? (ownEntry(known).resolution ?? currentResolution())
+    : currentResolution();
   return resolution?.ok ? resolution.session : undefined;
 }
 

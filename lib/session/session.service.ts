@@ -15,7 +15,7 @@ import {
 import { ClaimsWatermark } from './claims-watermark.js';
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
 import { scopeFrom, type FlagChangeScope } from './flag-change-log.js';
-import { currentEntry, currentResolution, enterRequest } from './request-context.js';
+import { currentEntry, currentResolution, enterRequest, ownEntry } from './request-context.js';
 import { RevokedSessions, type RevocationReach } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
@@ -128,7 +128,8 @@ export class SessionService {
         ? carrierOf(contextOrReq)
         : httpCarrier(contextOrReq as HttpRequestLike, res as object);
     if (!carrier) return Promise.resolve(unsupported('no credential can be read in this context'));
-    const entry = this.resolver.entry(carrier);
+    // On a connection, this operation's own copy when it has one (an API key it accepted).
+    const entry = ownEntry(this.resolver.entry(carrier));
     enterRequest(entry);
     return entry.promise;
   }

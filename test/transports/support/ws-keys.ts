@@ -4,7 +4,13 @@
  * session; it is validated again (cached) per message, so a revocation reaches an open
  * connection; it never reaches a log line.
  */
-import { UseGuards, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -30,6 +36,17 @@ import {
   type WsKind,
 } from './ws-app.js';
 
+/** A user's guard that asks SessionService itself: it must see the key its route accepted. */
+@Injectable()
+class KeyVouchingGuard implements CanActivate {
+  constructor(private readonly sessions: SessionService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const resolution = await this.sessions.authenticate(context);
+    return resolution.ok && resolution.session.source === 'api-key';
+  }
+}
+
 /** Where the handshake-keyed gateway listens: its own path (`ws`) or namespace (socket.io). */
 const KEYED_GATEWAY = '/keyed';
 
@@ -49,6 +66,15 @@ function keyedHandshakeGateway(kind: WsKind): Type {
     keyed(@CurrentSession() session: AuthKitSession) {
       const { source, userId, organizationId } = session;
       return answer(kind, 'keyed', { source, userId, organizationId });
+    }
+
+    // Outermost: runs after the AccessGuard that @RequirePermission adds.
+    @SubscribeMessage('vouched')
+    @UseGuards(KeyVouchingGuard)
+    @AllowApiKeys()
+    @RequirePermission('reports:read')
+    vouched(@CurrentSession('userId') userId: string) {
+      return answer(kind, 'vouched', { userId, current: this.sessions.current()?.userId });
     }
 
     @SubscribeMessage('whoami')
@@ -83,7 +109,7 @@ export function describeSocketKeys(kind: WsKind): void {
       world = await startWorld();
       server = await startWsApp(kind, world.emulator, {
         gateway: tableGateway(kind),
-        providers: [UserFlagGuard, keyedHandshakeGateway(kind)],
+        providers: [UserFlagGuard, KeyVouchingGuard, keyedHandshakeGateway(kind)],
         options: { audit },
         logger: logs,
       });
@@ -124,6 +150,11 @@ export function describeSocketKeys(kind: WsKind): void {
       const client = open(key.credential, KEYED_GATEWAY);
       const first = await client.ask('keyed');
       expect(first).toMatchObject({ ok: true, data: { source: 'api-key' } });
+      // A user's guard asking SessionService.authenticate() sees the key its route accepted.
+      expect(await client.ask('vouched')).toEqual({
+        ok: true,
+        data: { userId: key.id, current: key.id },
+      });
       expect(await client.ask('whoami')).toMatchObject({ ok: false, reason: 'INVALID_JWT' });
       const revoked = world.apiKey(['reports:read']);
       world.emulator.revokeApiKey(revoked.id);
