@@ -3,11 +3,9 @@
  * `connectionParams`, is accepted only by subscriptions under `@AllowApiKeys()`, never stays
  * with the connection for the next operation, and never reaches a log line or an audit record.
  */
-import type { LoggerService } from '@nestjs/common';
 import { Resolver, Subscription } from '@nestjs/graphql';
 import {
   AllowApiKeys,
-  ApiKeyValidator,
   CurrentSession,
   RequirePermission,
   type AuthKitSession,
@@ -15,8 +13,9 @@ import {
 } from '../../../lib/index.js';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { AuditCapture } from './audit-capture.js';
-import { ALICE, ORG_B, type Credential } from './behaviour-table.js';
+import { ALICE, ORG_B } from './behaviour-table.js';
 import type { GraphQLDriverName } from './graphql-app.js';
+import { keyValue, LogCapture, revokeKey } from './key-checks.js';
 import {
   Channel,
   operation,
@@ -42,20 +41,6 @@ export class KeyedTickResolver {
   }
 }
 
-/** Every line the app logged, at every level: a key must never be among them. */
-export class LogCapture implements LoggerService {
-  readonly lines: string[] = [];
-  private keep(...parts: unknown[]): void {
-    this.lines.push(parts.map((part) => JSON.stringify(part) ?? String(part)).join(' '));
-  }
-  log = (...parts: unknown[]) => this.keep(...parts);
-  error = (...parts: unknown[]) => this.keep(...parts);
-  warn = (...parts: unknown[]) => this.keep(...parts);
-  debug = (...parts: unknown[]) => this.keep(...parts);
-  verbose = (...parts: unknown[]) => this.keep(...parts);
-  fatal = (...parts: unknown[]) => this.keep(...parts);
-}
-
 /** How a subscription's first delivery was refused: GraphQL errors (a `next`) or an `error`. */
 function refusal(delivery: Delivery): Record<string, unknown> | undefined {
   if (typeof delivery !== 'object') return undefined;
@@ -64,11 +49,6 @@ function refusal(delivery: Delivery): Record<string, unknown> | undefined {
     return Array.isArray(errors) ? errors[0]?.extensions : undefined;
   }
   return delivery.errors?.[0]?.extensions;
-}
-
-function valueOf(credential: Credential): string {
-  if (credential.kind !== 'bearer') throw new Error('an API key is a bearer credential');
-  return credential.value;
 }
 
 export interface SubscriptionKeyOptions {
@@ -100,7 +80,7 @@ export function describeSubscriptionKeys(title: string, options: SubscriptionKey
     it('a key with the permission, in each connectionParams shape: events as the key, audited by its id, the key in no log or audit record', async () => {
       for (const shape of options.shapes) {
         const key = keyWith(['reports:read']);
-        const value = valueOf(key.credential);
+        const value = keyValue(key.credential);
         const sub = t.open({ kind: 'none' }, shape(value), KEYED_TICKS);
         expect(await sub.next()).toEqual({
           data: {
@@ -112,7 +92,7 @@ export function describeSubscriptionKeys(title: string, options: SubscriptionKey
           expect.objectContaining({ allowed: true, ...permission, user: key.id, sid: key.id }),
         ]);
         expect(JSON.stringify(records)).not.toContain(value);
-        expect(logs.lines.filter((line) => line.includes(value))).toEqual([]);
+        expect(logs.containing(value)).toEqual([]);
       }
     });
 
@@ -161,8 +141,7 @@ export function describeSubscriptionKeys(title: string, options: SubscriptionKey
       const key = keyWith(['reports:read']);
       const first = t.open(key.credential, undefined, KEYED_TICKS);
       expect(await first.next()).toMatchObject({ data: { keyedTicks: { userId: key.id } } });
-      t.world.emulator.revokeApiKey(key.id);
-      t.app.app.get(ApiKeyValidator).revoke(key.id);
+      revokeKey(t.world, t.app.app, key.id);
       const second = operation(first.client, KEYED_TICKS);
       expect(refusal(await second.next())).toMatchObject({
         code: 'UNAUTHENTICATED',
