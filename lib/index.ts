@@ -56,7 +56,11 @@ export { Public } from './session/public.decorator.js';
 export { AuthKitGuard } from './session/authkit.guard.js';
 export { AuthKitGuardBase } from './session/authkit-guard.base.js';
 export { CLOSE_CODES, REAUTHENTICATE_EVENT } from './session/connection-sessions.js';
-export { SessionService, type SessionRevocation } from './session/session.service.js';
+export {
+  SessionService,
+  type ConnectionOptions,
+  type SessionRevocation,
+} from './session/session.service.js';
 export type { RevocationReach, RevocationSource } from './session/revoked-sessions.js';
 export { CurrentSession, CurrentUser } from './session/session.decorators.js';
 export type {

@@ -6,7 +6,8 @@ import type { ApiKeyCredential } from '../session/api-key-credential.js';
 import type { SessionEntry } from '../session/request-context.js';
 import type { SessionResolution } from '../session/session.types.js';
 import { ALLOW_API_KEYS } from './allow-api-keys.decorator.js';
-import { apiKeySession, presentedApiKey } from './api-key.session.js';
+import type { AuthKitCarrier } from '../context/carrier.js';
+import { apiKeyResolution, presentedApiKey } from './api-key.session.js';
 import { ApiKeyValidator, type ApiKeyCheck } from './api-key.validator.js';
 
 /**
@@ -39,6 +40,18 @@ export class ApiKeyAuthenticator implements ApiKeyCredential {
       : keyResolution(entry, check);
   }
 
+  presentsOnConnection(carrier: AuthKitCarrier): boolean {
+    return carrier.res === undefined && presentedApiKey(carrier) !== undefined;
+  }
+
+  validateConnection(carrier: AuthKitCarrier): Promise<SessionResolution> | undefined {
+    const value = presentedApiKey(carrier);
+    if (value === undefined) return undefined;
+    return Promise.resolve(this.validator.validate(value)).then((check) =>
+      apiKeyResolution(check, Date.now() / 1000),
+    );
+  }
+
   private accepts(context: ExecutionContext): boolean {
     if (this.config?.apiKeys.everywhere) return true;
     return (
@@ -50,19 +63,12 @@ export class ApiKeyAuthenticator implements ApiKeyCredential {
   }
 }
 
-/** The key's answer as this request's resolution, for every later guard and the handler. */
+/**
+ * The key's answer as this request's resolution (on a connection, this operation's), for every
+ * later guard and the handler.
+ */
 function keyResolution(entry: SessionEntry, check: ApiKeyCheck): SessionResolution {
-  const resolution: SessionResolution = check.ok
-    ? { ok: true, session: apiKeySession(check.principal, Date.now() / 1000), refreshed: false }
-    : {
-        ok: false,
-        failure: {
-          reason: check.reason,
-          status: check.status,
-          detail: check.detail,
-          source: 'bearer',
-        },
-      };
+  const resolution = apiKeyResolution(check, Date.now() / 1000);
   entry.resolution = resolution;
   entry.promise = Promise.resolve(resolution);
   return resolution;

@@ -1,6 +1,6 @@
 import { header, type AuthKitCarrier } from '../context/carrier.js';
-import type { AuthKitSession } from '../session/session.types.js';
-import { API_KEY_SHAPE, type ApiKeyPrincipal } from './api-key.validator.js';
+import type { AuthKitSession, SessionResolution } from '../session/session.types.js';
+import { API_KEY_SHAPE, type ApiKeyCheck, type ApiKeyPrincipal } from './api-key.validator.js';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -9,6 +9,23 @@ export function presentedApiKey(carrier: AuthKitCarrier): string | undefined {
   const authorization = header(carrier.req, 'authorization');
   const value = authorization === undefined ? carrier.token : BEARER.exec(authorization)?.[1];
   return value !== undefined && API_KEY_SHAPE.test(value) ? value : undefined;
+}
+
+/**
+ * A validation's answer as a session resolution: the key's principal, or its refusal
+ * (`INVALID_API_KEY` 401, `API_KEY_UNAVAILABLE` 503).
+ *
+ * @example
+ * ```ts
+ * const resolution = apiKeyResolution(await validator.validate(value), Date.now() / 1000);
+ * ```
+ */
+export function apiKeyResolution(check: ApiKeyCheck, nowSeconds: number): SessionResolution {
+  if (check.ok) {
+    return { ok: true, session: apiKeySession(check.principal, nowSeconds), refreshed: false };
+  }
+  const { reason, status, detail } = check;
+  return { ok: false, failure: { reason, status, detail, source: 'bearer' } };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { AuthKitCarrier } from '../context/carrier.js';
 import type { SessionEntry } from './request-context.js';
 import type { SessionResolution } from './session.types.js';
 
@@ -15,8 +16,17 @@ import type { SessionResolution } from './session.types.js';
  * ```
  */
 export interface ApiKeyCredential {
+  /** The route's answer for a request without a session: the key's, or undefined. */
   authenticate(
     context: ExecutionContext,
     entry: SessionEntry,
   ): SessionResolution | Promise<SessionResolution> | undefined;
+  /**
+   * Whether a carrier that outlives its operation (a WebSocket or graphql-ws connection:
+   * no HTTP response) presents a key. Its operations then each take their own entry, so a key
+   * accepted by one is never the next one's session, and is validated again (cached) each time.
+   */
+  presentsOnConnection(carrier: AuthKitCarrier): boolean;
+  /** A connection's key, validated (cached) at its handshake; undefined when it presents none. */
+  validateConnection(carrier: AuthKitCarrier): Promise<SessionResolution> | undefined;
 }

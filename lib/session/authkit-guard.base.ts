@@ -5,7 +5,7 @@ import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
 import type { ApiKeyCredential } from './api-key-credential.js';
-import { enterRequest, type SessionEntry } from './request-context.js';
+import { enterRequest, operationEntry, ownEntry, type SessionEntry } from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
 import type { AuthKitSession, SessionResolution } from './session.types.js';
@@ -122,8 +122,14 @@ export abstract class AuthKitGuardBase implements CanActivate {
    */
   protected begin(context: ExecutionContext): SessionEntry {
     const entry = this.resolver.entry(this.getRequestResponse(context));
-    enterRequest(entry);
-    return entry;
+    // A key on a connection: this operation's own copy (the session context guard made it).
+    const found = ownEntry(entry);
+    const own =
+      found === entry && this.apiKeys?.presentsOnConnection(entry.carrier)
+        ? operationEntry(entry)
+        : found;
+    enterRequest(own);
+    return own;
   }
 
   /**

@@ -8,6 +8,8 @@ export interface SessionEntry {
   promise: Promise<SessionResolution>;
   /** Set once `promise` settles. */
   resolution?: SessionResolution;
+  /** On an operation's own copy (see `operationEntry`): the connection's entry it copies. */
+  of?: SessionEntry;
 }
 
 /**
@@ -56,6 +58,35 @@ export const sessionEntries = {
     this.fallback.delete(key);
   },
 };
+
+/**
+ * One operation's own copy of its connection's entry: what an API key accepted for this
+ * operation is written on, so it never becomes the connection's session (the next operation,
+ * on a route that takes no keys, must not find it there). Settles with the connection's entry.
+ */
+export function operationEntry(entry: SessionEntry): SessionEntry {
+  const own: SessionEntry = {
+    carrier: entry.carrier,
+    promise: entry.promise,
+    resolution: entry.resolution,
+    of: entry,
+  };
+  if (!own.resolution) {
+    // Registered before any guard awaits `promise`: a key's answer, written later, wins.
+    void entry.promise.then((resolution) => void (own.resolution ??= resolution));
+  }
+  return own;
+}
+
+/**
+ * `entry`, or on a connection the current operation's own copy of it when it has one (see
+ * `operationEntry`). A request's entry is its own: no lookup.
+ */
+export function ownEntry(entry: SessionEntry): SessionEntry {
+  if (entry.carrier.res !== undefined) return entry;
+  const current = currentEntry();
+  return current?.of === entry ? current : entry;
+}
 
 /** The settled session resolution of the current request, if it has one. */
 export function currentResolution(): SessionResolution | undefined {

@@ -1,7 +1,21 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { carrierOf, header, type AuthKitCarrier } from '../context/carrier.js';
-import { enterRequest, leaveRequest, sessionEntries } from './request-context.js';
+import { API_KEY_CREDENTIAL } from '../authkit.constants.js';
+import type { ApiKeyCredential } from './api-key-credential.js';
+import {
+  enterRequest,
+  leaveRequest,
+  operationEntry,
+  sessionEntries,
+  type SessionEntry,
+} from './request-context.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionResolver } from './session.resolver.js';
 import { SKIP_SESSION } from './skip-session.decorator.js';
@@ -19,6 +33,7 @@ export class SessionContextGuard implements CanActivate {
     private readonly resolver: SessionResolver,
     private readonly cookie: SessionCookie,
     private readonly reflector: Reflector,
+    @Optional() @Inject(API_KEY_CREDENTIAL) private readonly apiKeys?: ApiKeyCredential,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -26,10 +41,7 @@ export class SessionContextGuard implements CanActivate {
     // Resolved already for this request or connection (every GraphQL field after the first,
     // every message after a socket's first): no header scan, no metadata lookup.
     const known = carrier && sessionEntries.get(carrier.key);
-    if (known) {
-      enterRequest(known);
-      return known.resolution ? true : known.promise.then(() => true);
-    }
+    if (known) return this.enter(known);
     if (
       !carrier ||
       !this.carriesCredential(carrier) ||
@@ -38,8 +50,16 @@ export class SessionContextGuard implements CanActivate {
       leaveRequest();
       return true;
     }
-    const entry = this.resolver.entry(carrier);
-    enterRequest(entry);
+    return this.enter(this.resolver.entry(carrier));
+  }
+
+  /**
+   * Makes the entry current for this operation. A connection presenting an API key gets a new
+   * copy per operation (never one left current by the last): a key accepted by a keyed
+   * subscription or message must not be the session of the next one, and is validated anew.
+   */
+  private enter(entry: SessionEntry): true | Promise<true> {
+    enterRequest(this.apiKeys?.presentsOnConnection(entry.carrier) ? operationEntry(entry) : entry);
     return entry.resolution ? true : entry.promise.then(() => true);
   }
 

@@ -1,13 +1,15 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { carrierOf } from '../context/carrier.js';
-import { currentResolution, sessionEntries } from './request-context.js';
+import { currentResolution, ownEntry, sessionEntries } from './request-context.js';
 import type { AuthKitSession } from './session.types.js';
 
 /** The session resolved for this context's request or connection, read without waiting. */
 function sessionOf(context: ExecutionContext): AuthKitSession | undefined {
   const carrier = carrierOf(context);
-  const resolution = carrier
-    ? (sessionEntries.get(carrier.key)?.resolution ?? currentResolution())
+  const known = carrier && sessionEntries.get(carrier.key);
+  // On a connection, this operation's own copy first: it may hold an API key it accepted.
+  const resolution = known
+    ? (ownEntry(known).resolution ?? currentResolution())
     : currentResolution();
   return resolution?.ok ? resolution.session : undefined;
 }

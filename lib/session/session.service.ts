@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type ExecutionContext } from '@nestjs/common';
 import type { WorkOS } from '@workos-inc/node';
-import { WORKOS_CLIENT } from '../authkit.constants.js';
+import { API_KEY_CREDENTIAL, AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
+import type { AuthKitConfig } from '../authkit.options.js';
 import {
   carrierOf,
   graphqlCarrier,
@@ -9,10 +10,11 @@ import {
   socketCarrier,
   type HttpRequestLike,
 } from '../context/carrier.js';
+import type { ApiKeyCredential } from './api-key-credential.js';
 import { ClaimsWatermark } from './claims-watermark.js';
 import { CLOSE_CODES, ConnectionSessions } from './connection-sessions.js';
 import { scopeFrom, type FlagChangeScope } from './flag-change-log.js';
-import { currentEntry, currentResolution, enterRequest } from './request-context.js';
+import { currentEntry, currentResolution, enterRequest, ownEntry } from './request-context.js';
 import { RevokedSessions, type RevocationReach } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
@@ -46,6 +48,17 @@ export interface SessionRevocation {
   reach: RevocationReach;
 }
 
+/** Options of `SessionService.authenticateConnection`. */
+export interface ConnectionOptions {
+  /**
+   * Accepts a WorkOS API key at the handshake (always so with `apiKeys: true` in the module):
+   * an unknown or revoked key closes the connection (4401 `INVALID_API_KEY`). The key still
+   * serves only operations under `@AllowApiKeys()`, each validating it again (cached).
+   * @default false
+   */
+  apiKeys?: boolean;
+}
+
 /**
  * Session operations for code that needs more than the guards and decorators give.
  *
@@ -74,6 +87,8 @@ export class SessionService {
     private readonly sealer: SessionSealer,
     private readonly revoked: RevokedSessions,
     private readonly watermark: ClaimsWatermark,
+    @Optional() @Inject(API_KEY_CREDENTIAL) private readonly apiKeys?: ApiKeyCredential,
+    @Optional() @Inject(AUTHKIT_CONFIG) private readonly config?: AuthKitConfig,
   ) {}
 
   /**
@@ -127,7 +142,8 @@ export class SessionService {
         ? carrierOf(contextOrReq)
         : httpCarrier(contextOrReq as HttpRequestLike, res as object);
     if (!carrier) return Promise.resolve(unsupported('no credential can be read in this context'));
-    const entry = this.resolver.entry(carrier);
+    // On a connection, this operation's own copy when it has one (an API key it accepted).
+    const entry = ownEntry(this.resolver.entry(carrier));
     enterRequest(entry);
     return entry.promise;
   }
@@ -140,7 +156,10 @@ export class SessionService {
    * unreachable. With one, the connection is closed the same way when its token expires, its
    * claims go stale, or it is signed out here. A connection never refreshes the session.
    * Answers with the reasons of `authenticate()`; `UNSUPPORTED_CONTEXT` for anything but a
-   * WebSocket connection or graphql-ws context.
+   * WebSocket connection or graphql-ws context. A WorkOS API key is refused here
+   * (`INVALID_JWT`) unless `{ apiKeys: true }` (or the module's `apiKeys: true`): then it is
+   * validated (`INVALID_API_KEY`, `API_KEY_UNAVAILABLE`), and serves `@AllowApiKeys()`
+   * operations.
    *
    * @example
    * ```ts
@@ -151,18 +170,40 @@ export class SessionService {
    *     return this.sessions.authenticateConnection(client, request);
    *   }
    * }
+   * // graphql-ws, API keys in connectionParams accepted too:
+   * onConnect: async (ctx) => (await sessions.authenticateConnection(ctx, { apiKeys: true })).ok
    * ```
    */
-  async authenticateConnection(
+  authenticateConnection(
     client: object,
     request?: HttpRequestLike,
+    options?: ConnectionOptions,
+  ): Promise<SessionResolution>;
+  /** graphql-ws' `onConnect` context, with options (`{ apiKeys: true }`). */
+  authenticateConnection(client: object, options: ConnectionOptions): Promise<SessionResolution>;
+  async authenticateConnection(
+    client: object,
+    requestOrOptions?: HttpRequestLike | ConnectionOptions,
+    moreOptions?: ConnectionOptions,
   ): Promise<SessionResolution> {
+    // (client, request?, options?) or (context, options): a request has headers.
+    const request =
+      requestOrOptions && 'headers' in requestOrOptions ? requestOrOptions : undefined;
+    const options =
+      moreOptions ?? (request ? undefined : (requestOrOptions as ConnectionOptions | undefined));
     if (request) rememberUpgradeRequest(client, request);
     const loose = client as Record<string, unknown>;
     const carrier = 'extra' in loose ? graphqlCarrier(loose) : socketCarrier(loose);
     if (!carrier?.connection)
       return unsupported('not a WebSocket connection or graphql-ws context');
-    const resolution = await this.resolver.resolve(carrier);
+    let resolution = await this.resolver.resolve(carrier);
+    const key =
+      !resolution.ok && (options?.apiKeys || this.config?.apiKeys.everywhere)
+        ? this.apiKeys?.validateConnection(carrier)
+        : undefined;
+    // Validated here, but never made the connection's session: each operation takes the key
+    // only where `@AllowApiKeys()` says so, validated again (cached) so a revocation applies.
+    if (key) resolution = await key;
     if (!resolution.ok) {
       const { reason, detail, status } = resolution.failure;
       this.connections.end(

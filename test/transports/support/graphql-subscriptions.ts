@@ -20,6 +20,10 @@ export class Tick {
 
   @Field(() => String, { nullable: true })
   organizationId!: string | null;
+
+  /** `cookie`, `bearer` or `api-key`. */
+  @Field()
+  source!: string;
 }
 
 /** A push queue as an async iterator; `return()` (the client unsubscribing) ends it at once. */
@@ -38,6 +42,7 @@ export class Channel implements AsyncIterableIterator<Tick> {
       n,
       userId: this.session.userId,
       organizationId: this.session.organizationId ?? null,
+      source: this.session.source,
     };
     if (this.waiting) {
       this.waiting({ value: tick, done: false });
@@ -96,14 +101,27 @@ export class TickResolver {
   }
 }
 
-/** What a graphql-ws client saw: results, and how its socket closed. */
-export interface Observed {
-  results: Array<{ data?: unknown; errors?: Array<{ extensions?: Record<string, unknown> }> }>;
-  closed: Promise<{ code: number; reason: string }>;
+/** One subscription's stream: its results, then `complete` or the error that ended it. */
+export type Delivery =
+  | { data?: unknown; errors?: Array<{ extensions?: Record<string, unknown> }> }
+  | 'complete'
+  | { error: unknown };
+
+/** A subscription started on a client: its results so far, and the next one. */
+export interface Operation {
+  results: Array<Exclude<Delivery, 'complete' | { error: unknown }>>;
   /** The next result (or the end of the subscription). */
-  next(): Promise<Observed['results'][number] | 'complete' | { error: unknown }>;
+  next(): Promise<Delivery>;
+}
+
+/** What a graphql-ws client saw: results, and how its socket closed. */
+export interface Observed extends Operation {
+  closed: Promise<{ code: number; reason: string }>;
   client: Client;
 }
+
+/** The default subscription: the ticks under `@RequireFlag('beta')`. */
+export const TICKS = 'subscription { ticks { n userId organizationId } }';
 
 /** Sends the cookie on the upgrade request, as a browser does. */
 function webSocketWith(headers: Record<string, string>) {
@@ -114,10 +132,41 @@ function webSocketWith(headers: Record<string, string>) {
   };
 }
 
+/** Starts `query` on a (possibly already open) client: several share its one socket. */
+export function operation(client: Client, query: string): Operation {
+  const inbox: Delivery[] = [];
+  const waiters: Array<(item: Delivery) => void> = [];
+  const deliver = (item: Delivery) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(item);
+    else inbox.push(item);
+  };
+  const results: Operation['results'] = [];
+  client.subscribe(
+    { query },
+    {
+      next: (result) => {
+        results.push(result as Operation['results'][number]);
+        deliver(result as Operation['results'][number]);
+      },
+      error: (error) => deliver({ error }),
+      complete: () => deliver('complete'),
+    },
+  );
+  return {
+    results,
+    next: () =>
+      inbox.length > 0
+        ? Promise.resolve(inbox.shift()!)
+        : new Promise((resolve) => waiters.push(resolve)),
+  };
+}
+
 export function subscribe(
   app: GraphQLApp,
   credential: Credential,
   connectionParams?: Record<string, unknown>,
+  query = TICKS,
 ): Observed {
   let onClosed!: (event: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
@@ -138,48 +187,23 @@ export function subscribe(
       },
     },
   });
-  const inbox: Array<Observed['results'][number] | 'complete' | { error: unknown }> = [];
-  const waiters: Array<(item: (typeof inbox)[number]) => void> = [];
-  const deliver = (item: (typeof inbox)[number]) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(item);
-    else inbox.push(item);
-  };
-  const results: Observed['results'] = [];
-  client.subscribe(
-    { query: 'subscription { ticks { n userId organizationId } }' },
-    {
-      next: (result) => {
-        results.push(result as Observed['results'][number]);
-        deliver(result as Observed['results'][number]);
-      },
-      error: (error) => deliver({ error }),
-      complete: () => deliver('complete'),
-    },
-  );
-  return {
-    results,
-    closed,
-    client,
-    next: () =>
-      inbox.length > 0
-        ? Promise.resolve(inbox.shift()!)
-        : new Promise((resolve) => waiters.push(resolve)),
-  };
+  return { ...operation(client, query), closed, client };
 }
 
 /**
  * A subscription app for one describe block: world, app (the ticker resolver added), clients
  * disposed and the process watched. Read `world` and `app` inside tests, not at declaration.
  */
-export function useSubscriptionApp(
-  options: Omit<GraphQLAppOptions, 'emulator' | 'resolvers' | 'providers'>,
-): {
+export function useSubscriptionApp(options: Omit<GraphQLAppOptions, 'emulator' | 'providers'>): {
   readonly world: World;
   readonly app: GraphQLApp;
   /** Errors that escaped to the process while the block ran. */
   readonly errors: unknown[];
-  open(credential: Credential, connectionParams?: Record<string, unknown>): Observed;
+  open(
+    credential: Credential,
+    connectionParams?: Record<string, unknown>,
+    query?: string,
+  ): Observed;
 } {
   let world: World;
   let app: GraphQLApp;
@@ -192,7 +216,7 @@ export function useSubscriptionApp(
     app = await startGraphQLApp({
       ...options,
       emulator: world.emulator,
-      resolvers: [TickResolver],
+      resolvers: [TickResolver, ...(options.resolvers ?? [])],
       providers: [Ticker],
     });
   });
@@ -213,8 +237,8 @@ export function useSubscriptionApp(
     get errors() {
       return watcher.errors;
     },
-    open(credential, connectionParams) {
-      const observed = subscribe(app, credential, connectionParams);
+    open(credential, connectionParams, query) {
+      const observed = subscribe(app, credential, connectionParams, query);
       clients.push(observed.client);
       return observed;
     },

@@ -57,7 +57,7 @@ export type WsKind = 'socket.io' | 'ws';
  * A handler's answer: socket.io sends the return value as the ack; `ws` sends it as is, so the
  * handler returns Nest's `{ event, data }` shape.
  */
-function answer(kind: WsKind, event: string, data: Record<string, unknown>): unknown {
+export function answer(kind: WsKind, event: string, data: Record<string, unknown>): unknown {
   return kind === 'ws' ? { event, data } : data;
 }
 

@@ -2,6 +2,7 @@ import { CapturingLogger } from '../../e2e/support/app.fixture.js';
 import { describeBehaviourTable, ORG_B, startWorld } from '../support/behaviour-table.js';
 import { UserFlagGuard } from '../support/user-flag.guard.js';
 import { connect, startWsApp, tableGateway, wsTransport } from '../support/ws-app.js';
+import { describeSocketKeys } from '../support/ws-keys.js';
 import { describeConnectionLifetime, describeGlobalGuard } from '../support/ws-lifetime.js';
 
 describeBehaviourTable(wsTransport('ws'));
@@ -33,3 +34,4 @@ describe('ws: a gateway that never hands the upgrade request over', () => {
     }
   });
 });
+describeSocketKeys('ws');
