@@ -48,7 +48,14 @@ export interface SessionRevocation {
   reach: RevocationReach;
 }
 
-/** Options of `SessionService.authenticateConnection`. */
+/**
+ * Options of `SessionService.authenticateConnection`.
+ *
+ * @example
+ * ```ts
+ * onConnect: async (ctx) => (await sessions.authenticateConnection(ctx, { apiKeys: true })).ok
+ * ```
+ */
 export interface ConnectionOptions {
   /**
    * Accepts a WorkOS API key at the handshake (always so with `apiKeys: true` in the module):
