@@ -14,13 +14,13 @@ import {
   type EmulatorRole,
   type MembershipRecord,
   type RoleRecord,
-} from './access-model.js';
+} from './emulator/access-model.js';
 import {
   apiKeyData,
   ApiKeyRegistry,
   type EmulatorApiKey,
   type EmulatorApiKeyOwner,
-} from './emulator-api-keys.js';
+} from './emulator/api-keys.js';
 import {
   errorPage,
   flagsPage,
@@ -28,13 +28,13 @@ import {
   loginPage,
   membersPage,
   type PageWorld,
-} from './emulator-pages.js';
+} from './emulator/pages.js';
 import {
   sessionData,
   type EmulatorImpersonator,
   type EmulatorSessionInfo,
-} from './emulator-sessions.js';
-import { EmulatorWebhooks, signWebhook } from './emulator-webhooks.js';
+} from './emulator/sessions.js';
+import { EmulatorWebhooks, signWebhook } from './emulator/webhooks.js';
 import {
   isFlagOn,
   targetedBothWays,
@@ -42,13 +42,17 @@ import {
   toRuntimeFlag,
   type EmulatorFlag,
   type OrgRule,
-} from './flag-model.js';
+} from './emulator/flag-model.js';
 
-export type { EmulatorFlag, OrgRule } from './flag-model.js';
-export type { EmulatorMembership, EmulatorMembershipStatus, EmulatorRole } from './access-model.js';
-export type { EmulatorApiKey, EmulatorApiKeyOwner } from './emulator-api-keys.js';
-export type { EmulatorImpersonator, EmulatorSessionInfo } from './emulator-sessions.js';
-export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator-webhooks.js';
+export type { EmulatorFlag, OrgRule } from './emulator/flag-model.js';
+export type {
+  EmulatorMembership,
+  EmulatorMembershipStatus,
+  EmulatorRole,
+} from './emulator/access-model.js';
+export type { EmulatorApiKey, EmulatorApiKeyOwner } from './emulator/api-keys.js';
+export type { EmulatorImpersonator, EmulatorSessionInfo } from './emulator/sessions.js';
+export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator/webhooks.js';
 
 /**
  * A user the hosted login offers and tokens name (`sub`).

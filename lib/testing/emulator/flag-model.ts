@@ -3,7 +3,7 @@ import {
   type LiveFlagEntry,
   type LiveFlagRule,
   type LiveFlagRulesEntry,
-} from '../flags/flag-evaluation.js';
+} from '../../flags/flag-evaluation.js';
 
 /**
  * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
