@@ -23,26 +23,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  // Imports run one way: context ← session ← flags ← auth ← module (DESIGN.md, Layout).
-  ...[
-    ['lib/context/**', ['../session/*', '../flags/*', '../auth/*', '../store/*', '../authkit.*']],
-    ['lib/store/**', ['../context/*', '../session/*', '../flags/*', '../auth/*']],
-    ['lib/session/**', ['../flags/*', '../auth/*']],
-    ['lib/flags/**', ['../auth/*']],
-  ].map(([files, forbidden]) => ({
-    files: [files],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [...forbidden, '../testing/*', '../redis/*'],
-              message: 'imports run one way: context ← session ← flags ← auth ← module',
-            },
-          ],
-        },
-      ],
-    },
-  })),
+  // Layering (imports run one way) is checked by dependency-cruiser: .dependency-cruiser.mjs.
 );

@@ -30,6 +30,7 @@ export default {
     '^nestjs-authkit/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-authkit/redis$': '<rootDir>/lib/redis/index.ts',
     '^nestjs-authkit/openfeature$': '<rootDir>/lib/openfeature/index.ts',
+    '^nestjs-authkit/terminus$': '<rootDir>/lib/terminus/index.ts',
   },
   transformIgnorePatterns: [
     '/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)',

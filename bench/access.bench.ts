@@ -13,12 +13,15 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import * as ours from '../lib/index.js';
 import { accessController, accessPath, FLAG_ONLY_PATH } from './support/access-routes.js';
-import { startApp, type AppHandle } from './support/apps.js';
+import { startApp } from './support/apps.js';
+import { expectStatus } from './support/expect-status.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
 import {
+  failedNote,
+  fixed,
   int,
   measure,
   median,
@@ -34,11 +37,12 @@ import { ORGANIZATION, OTHER_ORGANIZATION, PASSWORD, startBenchWorld } from './s
 import {
   NEW_LIB,
   ROUNDS,
-  SLICE,
   chooseGenerator,
   env,
+  platformName,
   platformsOf,
   progressSince,
+  runHeading,
 } from './support/settings.js';
 
 const started = process.hrtime.bigint();
@@ -52,7 +56,7 @@ const notes: string[] = [];
 
 // ---- the load generator (as speed.bench: wrk, else the node worker) ----------------------------
 
-const { generate, generatorLabel, usesWrk } = chooseGenerator(notes);
+const { generatorLabel, measuring } = chooseGenerator(notes);
 
 // ---- the world: the bench session, and one in an organization without the permission ---------
 
@@ -129,34 +133,23 @@ interface PlatformResult {
   upstream: { authenticate: number; refresh: number; jwks: number };
 }
 
-/** One GET from here before timing: a row that answers wrongly must not be timed. */
-async function expectStatus(
-  app: AppHandle,
-  path: string,
-  status: number,
-  cookieHeader?: string,
-  reason?: string,
-) {
-  const res = await fetch(app.url + path, {
-    headers: cookieHeader ? { cookie: cookieHeader } : {},
-  });
-  const body = await res.text();
-  if (res.status !== status || (reason !== undefined && !body.includes(`"reason":"${reason}"`))) {
-    throw new Error(`${app.url}${path}: ${res.status} ${body.slice(0, 200)}, not ${status}`);
-  }
-}
-
 async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformResult> {
   const bare = await startApp({ kind: 'http', platform });
   const app = await startApp({ kind: 'http', platform, lib: NEW_LIB, authkit });
   // Each decorator bites, and the cookie passes them all (first sight: verified and cached).
   await expectStatus(app, FLAG_ONLY_PATH, 401);
   await expectStatus(app, accessPath(), 401);
-  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, cookie, 'ORGANIZATION_MISMATCH');
-  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, plainCookie, 'PERMISSION_DENIED');
-  await expectStatus(app, FLAG_ONLY_PATH, 200, cookie);
-  await expectStatus(app, accessPath(), 200, cookie);
-  await expectStatus(bare, accessPath(), 200, cookie);
+  await expectStatus(app, accessPath(OTHER_ORGANIZATION), 403, { cookie }, 'ORGANIZATION_MISMATCH');
+  await expectStatus(
+    app,
+    accessPath(OTHER_ORGANIZATION),
+    403,
+    { cookie: plainCookie },
+    'PERMISSION_DENIED',
+  );
+  await expectStatus(app, FLAG_ONLY_PATH, 200, { cookie });
+  await expectStatus(app, accessPath(), 200, { cookie });
+  await expectStatus(bare, accessPath(), 200, { cookie });
 
   const calls0 = { ...emulator.calls };
   const stats = await measure<Key>(
@@ -167,12 +160,8 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
       access: { app, path: accessPath(), cookieFile },
     },
     {
+      ...measuring,
       log: progress,
-      generate,
-      rounds: ROUNDS,
-      slice: SLICE,
-      warmupSeconds: usesWrk ? 0 : 0.2,
-      untimedSeconds: 1,
     },
   );
   const upstream = {
@@ -193,20 +182,10 @@ await emulator.close();
 
 // ---- report ------------------------------------------------------------------------------------
 
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const load = (values: number[]) => values.map((n) => n.toFixed(2)).join(' ');
-const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const verdict = (value: number, ok = true) =>
   `<= ${ratio(TARGET)} ${value <= TARGET && ok ? 'met' : 'MISSED'}`;
-const platformName = (platform: 'express' | 'fastify') =>
-  platform === 'express' ? 'Express' : 'Fastify';
 
-console.log(
-  `access bench: node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
-    `${availableParallelism()} cores, load average ${load(loadBefore)} before, ` +
-    `${load(loadavg())} after; generator ${generatorLabel}; ${ROUNDS} interleaved rounds x ` +
-    `${SLICE} s per row (after a 1 s untimed pass); ran in ${seconds.toFixed(0)} s`,
-);
+console.log(runHeading('access', { started, loadBefore, generatorLabel }));
 for (const note of notes) console.log(note);
 
 const [flagGuards = [], accessGuards = []] = micro.guards;
@@ -263,8 +242,6 @@ for (const platform of PLATFORMS) {
   const result = results[platform];
   if (!result) continue;
   const { stats, upstream } = result;
-  const failed = (row: RowStats) =>
-    row.failures ? ` FAILED (${row.failures}: ${row.firstError ?? 'errors'})` : '';
   console.log(
     `\n${platformName(platform)}: closed loop, app and generator in separate processes, cached ` +
       'cookie session; vs flag-only: median of per-round ratios of time per request (flag-only ' +
@@ -276,7 +253,7 @@ for (const platform of PLATFORMS) {
       const row = stats[key];
       return [
         LABELS[key],
-        int(row.rps) + failed(row),
+        int(row.rps) + failedNote(row),
         key === 'flag' ? '1.00x' : ratio(paired(stats.flag, row, (f, r) => f.rps / r.rps)),
         fixed(row.p50Ms),
         fixed(row.p99Ms),

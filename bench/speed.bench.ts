@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { AuthKitModule } from '../lib/index.js';
 import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
@@ -22,6 +22,8 @@ import { bearerFloor, cookieFloor } from './support/crypto-floor.js';
 import { runLoad } from './support/load.js';
 import { costRatio, measureOps, type MicroStats } from './support/micro.js';
 import {
+  failedNote,
+  fixed,
   int,
   median,
   measure,
@@ -38,11 +40,11 @@ import {
   CONNECTIONS,
   NEW_LIB,
   ROUNDS,
-  SLICE,
   chooseGenerator,
   env,
   platformsOf,
   progressSince,
+  runHeading,
 } from './support/settings.js';
 
 const started = process.hrtime.bigint();
@@ -71,7 +73,7 @@ const notes: string[] = [];
 
 // ---- the load generator ------------------------------------------------------------------------
 
-const { generate, generatorLabel, usesWrk } = chooseGenerator(notes, {
+const { generatorLabel, measuring } = chooseGenerator(notes, {
   wrkDetail:
     ' (Lua: a request picked per call, a random cookie for pool rows; its CPU from bash `times`)',
   rows: 'closed-loop rows',
@@ -276,15 +278,7 @@ async function platformRows(platform: 'express' | 'fastify'): Promise<PlatformRe
     sdk: { app: bare, path: '/sdk', cookieFile: oneCookieFile },
   };
   const calls0 = { ...emulator.calls };
-  const stats = await measure(rows, {
-    log: progress,
-    generate,
-    rounds: ROUNDS,
-    slice: SLICE,
-    warmupSeconds: usesWrk ? 0 : 0.2,
-    untimedSeconds: 1,
-    loopDelay: true,
-  });
+  const stats = await measure(rows, { ...measuring, log: progress, loopDelay: true });
   const upstream = upstreamSince(calls0);
   const afterMemory = await pooled.memory();
   await Promise.all([ours.close(), pooled.close()]);
@@ -383,18 +377,17 @@ await emulator.close();
 
 // ---- report ------------------------------------------------------------------------------------
 
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const load = (values: number[]) => values.map((n) => n.toFixed(2)).join(' ');
 console.log(
-  `speed bench: node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
-    `${availableParallelism()} cores, load average ${load(loadBefore)} before, ` +
-    `${load(loadavg())} after; generator ${generatorLabel}; ${ROUNDS} interleaved rounds x ` +
-    `${SLICE} s per row (after a 1 s untimed pass); ${POOL_LARGE.toLocaleString('en-US')} ` +
-    `sessions made in ${pool.seconds.toFixed(1)} s; ran in ${seconds.toFixed(0)} s`,
+  runHeading('speed', {
+    started,
+    loadBefore,
+    generatorLabel,
+    extra:
+      `${POOL_LARGE.toLocaleString('en-US')} sessions made in ` + `${pool.seconds.toFixed(1)} s; `,
+  }),
 );
 for (const note of notes) console.log(note);
 
-const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 
 console.log(
@@ -483,10 +476,9 @@ for (const platform of PLATFORMS) {
       const base = baseKey && stats[baseKey];
       const vs = base ? paired(row, base, (a, b) => a.rps / b.rps) : undefined;
       const limit = TARGETS[platform][key];
-      const failed = row.failures ? ` FAILED (${row.failures}: ${row.firstError ?? 'errors'})` : '';
       return [
         LABELS[key],
-        int(row.rps) + failed,
+        int(row.rps) + failedNote(row),
         vs === undefined ? '' : ratio(vs),
         baseKey ? LABELS[baseKey] : '',
         fixed(row.p50Ms),

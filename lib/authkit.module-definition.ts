@@ -7,21 +7,60 @@ import { AuthService } from './auth/auth.service.js';
 import { createFlagWebhookController } from './flags/flag-webhook.controller.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
 
+/**
+ * What `forRoot()` / `forRootAsync()` take besides the options: how the module is mounted.
+ * Read when the module is built, so they stay out of an async factory.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ apiKey: config.getOrThrow('WORKOS_API_KEY') }),
+ *   globalGuard: true,
+ *   routes: { prefix: 'auth' },
+ *   webhooks: true,
+ * });
+ * ```
+ */
 export interface AuthKitModuleExtras {
-  /** Register the module globally (default true: guards and services work in every module). */
+  /**
+   * Register the module globally: guards and services work in every module.
+   * @default true
+   */
   isGlobal?: boolean;
-  /** Require a session on every route (AuthKitGuard as APP_GUARD); `@Public()` opts out. */
+  /**
+   * Require a session on every route (AuthKitGuard as APP_GUARD); `@Public()` opts out.
+   * @default false
+   */
   globalGuard?: boolean;
   /**
    * Mount the sign-in routes (GET login, signup, callback; POST logout, switch-organization)
    * under `prefix` (default 'auth'). Needs `redirectUri` pointing at `<prefix>/callback`.
+   * @default false
    */
-  routes?: boolean | { prefix?: string };
+  routes?:
+    | boolean
+    | {
+        /**
+         * The routes' path prefix.
+         * @default 'auth'
+         */
+        prefix?: string;
+      };
   /**
    * Mount the WorkOS webhook endpoint (POST, default path 'webhooks/workos'): `flag.*` events
    * move the flag-change watermark. Needs `webhookSecret` and an app created with `rawBody: true`.
+   * @default false
    */
-  webhooks?: boolean | { path?: string };
+  webhooks?:
+    | boolean
+    | {
+        /**
+         * The endpoint's path (register its URL in the WorkOS dashboard).
+         * @default 'webhooks/workos'
+         */
+        path?: string;
+      };
 }
 
 export const {

@@ -12,19 +12,18 @@ import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WorkOS } from '@workos-inc/node';
 import {
   API_KEY_CACHE_OPTIONS,
+  API_KEY_CREDENTIAL,
   AUTHKIT_CONFIG,
   AUTHKIT_WEBHOOK_CONTROLLER,
   WORKOS_CLIENT,
   WORKOS_GRANT_CLIENT,
 } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
-import {
-  resolveAuthKitConfig,
-  type AuthKitConfig,
-  type AuthKitModuleOptions,
-} from './authkit.options.js';
+import { resolveAuthKitConfig } from './authkit.config.js';
+import type { AuthKitConfig, AuthKitModuleOptions } from './authkit.options.js';
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
+import { ClaimsFreshness } from './session/claims-freshness.js';
 import { ClaimsWatermark } from './session/claims-watermark.js';
 import { AccessGuard } from './access/access.guard.js';
 import { FlagService } from './flags/flag.service.js';
@@ -32,6 +31,7 @@ import { FlagSources } from './flags/flag-sources.js';
 import { LiveFlags } from './flags/live-flags.js';
 import { WebhookContentTypeMiddleware } from './flags/webhook-content-type.middleware.js';
 import { AuthKitMetrics } from './metrics/authkit-metrics.js';
+import { ApiKeyAuthenticator } from './credentials/api-key.authenticator.js';
 import { ApiKeyValidator } from './credentials/api-key.validator.js';
 import { AccessTokenVerifier } from './session/access-token.verifier.js';
 import { AuthKitGuard } from './session/authkit.guard.js';
@@ -50,6 +50,26 @@ import { SessionService } from './session/session.service.js';
 /**
  * WorkOS AuthKit sessions and feature flags for Nest:
  * `AuthKitModule.forRoot({ clientId, apiKey, cookiePassword })` or `forRootAsync(...)`.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     AuthKitModule.forRoot({
+ *       redirectUri: 'https://app.example.com/auth/callback', // the rest from WORKOS_* env
+ *       routes: true,
+ *       globalGuard: true,
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ *
+ * @property forRoot - The module with these options (`AuthKitModuleOptions`) and extras
+ * (`AuthKitModuleExtras`).
+ * @property forRootAsync - The module with options from a factory
+ * (`{ imports, inject, useFactory }`, `useClass` or `useExisting`) and extras given directly.
+ * @hideconstructor
  */
 @Module({
   imports: [DiscoveryModule],
@@ -73,6 +93,7 @@ import { SessionService } from './session/session.service.js';
     },
     AuthKitMetrics,
     ApiKeyValidator,
+    { provide: API_KEY_CREDENTIAL, useClass: ApiKeyAuthenticator },
     {
       provide: API_KEY_CACHE_OPTIONS,
       inject: [AUTHKIT_CONFIG],
@@ -86,6 +107,7 @@ import { SessionService } from './session/session.service.js';
     SessionCookie,
     SessionRefresher,
     SessionSealer,
+    ClaimsFreshness,
     SessionResolver,
     SessionService,
     FlagService,
@@ -119,6 +141,9 @@ import { SessionService } from './session/session.service.js';
     FlagAudit,
     AuthKitMetrics,
     ApiKeyValidator,
+    API_KEY_CREDENTIAL,
+    // Read by the health indicator (nestjs-authkit/terminus): its key set's state.
+    AccessTokenVerifier,
   ],
 })
 export class AuthKitModule extends AuthKitConfigurableModule implements OnModuleInit, NestModule {

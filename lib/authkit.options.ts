@@ -1,14 +1,26 @@
 import type { WorkOS } from '@workos-inc/node';
-import { randomBytes } from 'node:crypto';
 import type { SignInCallbacks } from './auth/sign-in.events.js';
 import type { FlagAuditSink } from './flags/flag-audit.js';
-import { MemoryStore } from './store/memory.store.js';
 import type { Store } from './store/store.js';
-import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
 import type { MeterProviderLike } from './metrics/meter-provider.js';
-import { cookiePasswords, type CookiePasswordInput, type CookiePasswords } from './session/iron.js';
-import { DEFAULT_SESSION_CACHE_SIZE } from './session/verified-session.cache.js';
+import type { CookiePasswordInput, CookiePasswords } from './session/iron.js';
 
+/**
+ * What `AuthKitModule.forRoot()` takes. Every field is optional: the WorkOS credentials fall
+ * back to the `WORKOS_*` environment variables, and a bad value fails at boot with the fix in
+ * the message.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRoot({
+ *   clientId: process.env.WORKOS_CLIENT_ID,
+ *   apiKey: process.env.WORKOS_API_KEY,
+ *   cookiePassword: process.env.WORKOS_COOKIE_PASSWORD,
+ *   redirectUri: 'https://app.example.com/auth/callback',
+ *   routes: true,
+ * });
+ * ```
+ */
 export interface AuthKitModuleOptions {
   /** WorkOS client id (`client_...`). Falls back to `WORKOS_CLIENT_ID`. */
   clientId?: string;
@@ -25,8 +37,15 @@ export interface AuthKitModuleOptions {
    * iron-session configured the same way read and write the same cookies).
    */
   cookiePassword?: CookiePasswordInput;
-  /** Default `wos-session`, the name authkit-nextjs uses, so both can share one cookie. */
+  /**
+   * The session cookie's name: authkit-nextjs uses the same default, so both can share one cookie.
+   * @default 'wos-session'
+   */
   cookieName?: string;
+  /**
+   * The cookie's `Domain`, to share the session with subdomains (`.example.com`).
+   * @default none: the cookie goes back to the host that set it only
+   */
   cookieDomain?: string;
   /**
    * Decided here, never from request headers (behind a TLS proxy the Host header says
@@ -34,22 +53,43 @@ export interface AuthKitModuleOptions {
    * @default true, unless `redirectUri` is a plain-http URL (local development)
    */
   cookieSecure?: boolean;
+  /**
+   * The cookie's `SameSite`: `'lax'` sends it on top-level navigations from other sites (links
+   * into the app keep the session); `'none'` needs a Secure cookie.
+   * @default 'lax'
+   */
   cookieSameSite?: 'lax' | 'strict' | 'none';
-  /** Cookie lifetime in seconds; default 400 days (the refresh token decides the real end). */
+  /**
+   * Cookie lifetime in seconds (the refresh token decides the real end).
+   * @default 34560000 (400 days, the most browsers keep)
+   */
   cookieMaxAge?: number;
-  /** Forwarded to the WorkOS client; point them at an emulator in tests. */
+  /**
+   * Forwarded to the WorkOS client, with `https` and `port`; point them at an emulator in tests.
+   * @default 'api.workos.com'
+   */
   apiHostname?: string;
+  /**
+   * Whether the WorkOS API is reached over https (`false` for a local emulator).
+   * @default true
+   */
   https?: boolean;
+  /**
+   * Port of the WorkOS API host.
+   * @default the scheme's (443 with `https`, else 80)
+   */
   port?: number;
   /**
    * Accepted `iss` values. Default: the API base URL the client talks to, alone or followed
    * by `/user_management/<clientId>` (both forms are seen on WorkOS tokens).
+   * @default [apiBaseUrl, `${apiBaseUrl}/user_management/${clientId}`]
    */
   issuer?: string | string[];
   /**
    * Allowed clock skew, default 30 s: for `iat`/`nbf` a little in the future, and for a Bearer
    * token's (or a WebSocket connection's) `exp` a little in the past. A cookie session is never
    * used past `exp`: it is refreshed before (see `refreshBufferSeconds`).
+   * @default 30
    */
   clockToleranceSeconds?: number;
   /**
@@ -59,6 +99,7 @@ export interface AuthKitModuleOptions {
    * the token's life: a 60 s token is used for at least 30 s, a 20 s token for 10 s, so short
    * tokens do not cause a refresh on every request. When that refresh cannot reach WorkOS, the
    * still-valid token is used; `0` refreshes only at `exp`.
+   * @default 60, or 30 for tokens living 5 minutes or less
    */
   refreshBufferSeconds?: number;
   /**
@@ -67,6 +108,7 @@ export interface AuthKitModuleOptions {
    * (~100 MB when full); an entry lives no longer than its token (5 minutes on WorkOS), so set it
    * to the sessions one instance sees within that time. Sessions in use stay, idle ones go
    * first. `0` turns the cache off.
+   * @default 50000
    */
   sessionCacheSize?: number;
   /**
@@ -74,14 +116,19 @@ export interface AuthKitModuleOptions {
    * threadpool, so a wave of new sessions does not stall the event loop for every other request;
    * `false` inline, a few µs less latency for one request on an idle loop, or when the
    * threadpool is busy with your own work (fs, zlib, bcrypt).
+   * @default true
    */
   verifyOnThreadPool?: boolean;
-  /** Timeout of each WorkOS API call; default 5000 ms. */
+  /**
+   * Timeout of each WorkOS API call, in milliseconds.
+   * @default 5000
+   */
   requestTimeoutMs?: number;
   /**
    * Timeout of a code or refresh grant; default 3 × `requestTimeoutMs` (15 s). Longer than
    * other calls: WorkOS may rotate the refresh token for an exchange whose answer we gave up
    * on, and the next try is then refused with `invalid_grant`.
+   * @default 3 × requestTimeoutMs
    */
   refreshTimeoutMs?: number;
   /** Bring your own client (its host settings then win over apiHostname/https/port). */
@@ -100,16 +147,23 @@ export interface AuthKitModuleOptions {
    * Refresh a cookie session whose token was issued more than this many seconds ago before
    * using it (its `feature_flags` claim is a cache of the dashboard's decision). Off by default;
    * `@RequireFlag(slug, { maxClaimAge })` sets it per route.
+   * @default undefined (claims are used for the token's life)
    */
   maxClaimAge?: number;
   /**
    * Evaluate flags live with the SDK's FeatureFlagsRuntimeClient (polls `GET /sdk/feature-flags`):
    * powers `@RequireFlag(..., { fresh: true })`, `FlagService.explain()`, drift logs, and moves the
    * flag-change watermark on every change it sees. Turned on by itself when a route uses `fresh`.
+   * @default false
    */
   liveFlags?:
     | boolean
     | {
+        /**
+         * How often the configuration is fetched, in milliseconds; never under 5000 (the SDK's
+         * floor).
+         * @default 30000
+         */
         pollingIntervalMs?: number;
         /** Fail closed once the last good poll is older; default 3 intervals. */ maxStalenessMs?: number;
         /**
@@ -123,11 +177,13 @@ export interface AuthKitModuleOptions {
   /**
    * Where every `@RequireFlag` decision goes: a sink of your own, or the Nest Logger at a level
    * (default `'debug'`); `false` for none.
+   * @default 'debug'
    */
   audit?: FlagAuditSink | 'log' | 'debug' | 'verbose' | false;
   /**
    * What instances share: refresh single-flight and the flag watermark. Default: in-process.
    * `new RedisStore(...)` from `nestjs-authkit/redis` for several instances.
+   * @default new MemoryStore()
    */
   store?: Store;
   /**
@@ -145,7 +201,10 @@ export interface AuthKitModuleOptions {
    * @default 403
    */
   flagDeniedStatus?: 403 | 404;
-  /** Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard); default: the app origin's `/`. */
+  /**
+   * Where WorkOS sends the browser after sign-out (allow it in the WorkOS dashboard).
+   * @default the app origin's `/`
+   */
   signOutReturnTo?: string;
   /**
    * OpenTelemetry metrics through `@opentelemetry/api` (an optional peer): flag decisions,
@@ -159,7 +218,12 @@ export interface AuthKitModuleOptions {
    * ```
    * @default true
    */
-  metrics?: boolean | { meterProvider?: MeterProviderLike };
+  metrics?:
+    | boolean
+    | {
+        /** An OpenTelemetry MeterProvider (anything with `getMeter()`); the global one when left out. */
+        meterProvider?: MeterProviderLike;
+      };
   /**
    * WorkOS API keys (`Authorization: Bearer sk_…`): `true` accepts them on every guarded
    * route; otherwise only where `@AllowApiKeys()` says. Validations are cached per key
@@ -171,7 +235,20 @@ export interface AuthKitModuleOptions {
    * ```
    * @default false (only `@AllowApiKeys()` routes)
    */
-  apiKeys?: boolean | { everywhere?: boolean; ttlSeconds?: number };
+  apiKeys?:
+    | boolean
+    | {
+        /**
+         * Accept keys on every guarded route, not only `@AllowApiKeys()` ones.
+         * @default false
+         */
+        everywhere?: boolean;
+        /**
+         * How long a key's validation is reused, in seconds (a refused key: 10 at most).
+         * @default 60
+         */
+        ttlSeconds?: number;
+      };
 }
 
 export interface AuthKitCookieConfig {
@@ -223,231 +300,8 @@ export interface AuthKitConfig {
   apiKeys: { everywhere: boolean; ttlSeconds: number };
 }
 
-const DEFAULT_COOKIE_MAX_AGE = 400 * 24 * 60 * 60;
-
-/** Resolves env fallbacks and fails at boot, with the fix in the message, on a bad config. */
-export function resolveAuthKitConfig(
-  options: AuthKitModuleOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): AuthKitConfig {
-  const clientId = options.clientId ?? env.WORKOS_CLIENT_ID;
-  const apiKey = options.apiKey ?? env.WORKOS_API_KEY;
-  const cookiePasswordInput = options.cookiePassword ?? env.WORKOS_COOKIE_PASSWORD;
-  const problems: string[] = [];
-  if (!clientId) {
-    problems.push('clientId is missing: pass { clientId } or set WORKOS_CLIENT_ID (client_...).');
-  }
-  // Neither: a resource server, which verifies Bearer tokens and needs no secret.
-  const cookies = Boolean(apiKey) || cookiePasswordInput !== undefined;
-  if (cookies && !apiKey) {
-    problems.push(
-      'apiKey is missing: pass { apiKey } or set WORKOS_API_KEY (sk_...); or pass neither ' +
-        'apiKey nor cookiePassword for an API that only verifies Bearer tokens.',
-    );
-  }
-  // Without cookies a password is never used: a random one keeps the config's shape.
-  const passwords = cookies
-    ? cookiePasswords(cookiePasswordInput ?? '')
-    : cookiePasswords(randomBytes(32).toString('base64url'));
-  if (!passwords.ok) {
-    for (const problem of passwords.problems) {
-      problems.push(`${problem} Pass { cookiePassword } or set WORKOS_COOKIE_PASSWORD.`);
-    }
-  }
-  const redirectUriText = options.redirectUri ?? env.WORKOS_REDIRECT_URI;
-  const redirectUri = redirectUriText ? parseAbsoluteUrl(redirectUriText) : undefined;
-  if (redirectUriText && !redirectUri) {
-    problems.push(
-      `redirectUri must be an absolute http(s) URL (got "${redirectUriText.slice(0, 100)}"), ` +
-        'e.g. https://app.example.com/auth/callback: pass { redirectUri } or set WORKOS_REDIRECT_URI.',
-    );
-  }
-  const trustedOrigins: string[] = [];
-  for (const origin of options.trustedOrigins ?? []) {
-    const url = parseAbsoluteUrl(origin);
-    if (url && url.origin === origin.replace(/\/$/, '')) trustedOrigins.push(url.origin);
-    else {
-      problems.push(
-        `trustedOrigins entry "${origin.slice(0, 100)}" is not an origin: write scheme://host[:port], no path.`,
-      );
-    }
-  }
-  if (
-    options.maxClaimAge !== undefined &&
-    !(Number.isFinite(options.maxClaimAge) && options.maxClaimAge > 0)
-  ) {
-    problems.push('maxClaimAge must be a positive number of seconds (or left out).');
-  }
-  if (
-    options.sessionCacheSize !== undefined &&
-    !(Number.isInteger(options.sessionCacheSize) && options.sessionCacheSize >= 0)
-  ) {
-    problems.push(
-      'sessionCacheSize must be a whole number of sessions ≥ 0 (0 turns the cache off), or left ' +
-        `out for the default (${DEFAULT_SESSION_CACHE_SIZE}).`,
-    );
-  }
-  if (options.verifyOnThreadPool !== undefined && typeof options.verifyOnThreadPool !== 'boolean') {
-    problems.push('verifyOnThreadPool must be true or false (default true), or left out.');
-  }
-  if (
-    options.refreshBufferSeconds !== undefined &&
-    !(Number.isFinite(options.refreshBufferSeconds) && options.refreshBufferSeconds >= 0)
-  ) {
-    problems.push(
-      'refreshBufferSeconds must be a number of seconds ≥ 0 (0 refreshes only at exp), or left ' +
-        'out for the default (60 s; 30 s for tokens that live 5 minutes or less).',
-    );
-  }
-  if (
-    options.flagDeniedStatus !== undefined &&
-    options.flagDeniedStatus !== 403 &&
-    options.flagDeniedStatus !== 404
-  ) {
-    problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
-  }
-  if (
-    options.largeSessions !== undefined &&
-    options.largeSessions !== 'store' &&
-    options.largeSessions !== 'refuse'
-  ) {
-    problems.push(
-      "largeSessions must be 'store' (keep sessions over 4 KiB in the store) or 'refuse'.",
-    );
-  }
-  const metrics = metricsConfig(options.metrics);
-  if (metrics === undefined) {
-    problems.push(
-      'metrics must be true (the default: the global MeterProvider), false, or ' +
-        '{ meterProvider } with an OpenTelemetry MeterProvider (it has getMeter()).',
-    );
-  }
-  const apiKeys = {
-    everywhere:
-      options.apiKeys === true ||
-      (typeof options.apiKeys === 'object' && options.apiKeys.everywhere === true),
-    ttlSeconds: (typeof options.apiKeys === 'object' && options.apiKeys.ttlSeconds) || 60,
-  };
-  if (
-    typeof options.apiKeys === 'object' &&
-    options.apiKeys.ttlSeconds !== undefined &&
-    !(Number.isFinite(options.apiKeys.ttlSeconds) && options.apiKeys.ttlSeconds > 0)
-  ) {
-    problems.push('apiKeys.ttlSeconds must be a positive number of seconds (default 60).');
-  }
-  if (options.apiKeys && !apiKey) {
-    problems.push(
-      'apiKeys are validated with WorkOS, which needs your API key: pass { apiKey } or set ' +
-        'WORKOS_API_KEY, or drop apiKeys.',
-    );
-  }
-  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-  const cookieSecure =
-    options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
-  if (options.cookieSameSite === 'none' && !cookieSecure) {
-    problems.push(
-      'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
-    );
-  }
-  if (problems.length > 0 || !clientId || !passwords.ok || metrics === undefined) {
-    throw new Error(`AuthKitModule is misconfigured:\n- ${problems.join('\n- ')}`);
-  }
-
-  const store = options.store ?? new MemoryStore();
-  const apiBaseUrl = options.workos
-    ? options.workos.baseURL
-    : baseUrl(options.apiHostname ?? 'api.workos.com', options.https ?? true, options.port);
-  const issuers =
-    options.issuer === undefined
-      ? [apiBaseUrl, `${apiBaseUrl}/user_management/${clientId}`]
-      : [options.issuer].flat();
-  return {
-    clientId,
-    apiKey,
-    cookies,
-    cookiePassword: passwords.passwords,
-    cookie: {
-      name: options.cookieName ?? DEFAULT_COOKIE_NAME,
-      domain: options.cookieDomain,
-      secure: cookieSecure,
-      sameSite: options.cookieSameSite ?? 'lax',
-      maxAge: options.cookieMaxAge ?? DEFAULT_COOKIE_MAX_AGE,
-    },
-    apiBaseUrl,
-    issuers,
-    jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
-    clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
-    refreshBufferSeconds: options.refreshBufferSeconds,
-    requestTimeoutMs,
-    refreshTimeoutMs: options.refreshTimeoutMs ?? 3 * requestTimeoutMs,
-    sessionCacheSize: options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE,
-    verifyOnThreadPool: options.verifyOnThreadPool ?? true,
-    redirectUri,
-    allowedOrigins: [...(redirectUri ? [redirectUri.origin] : []), ...trustedOrigins],
-    callback: options.callback ?? {},
-    signOutReturnTo: options.signOutReturnTo,
-    maxClaimAge: options.maxClaimAge,
-    liveFlags: liveFlagsConfig(options.liveFlags),
-    webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
-    audit: options.audit ?? 'debug',
-    store,
-    largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
-    flagDeniedStatus: options.flagDeniedStatus ?? 403,
-    metrics,
-    apiKeys,
-  };
-}
-
-/** The `metrics` option checked; undefined when it is malformed. */
-function metricsConfig(option: unknown): AuthKitConfig['metrics'] | undefined {
-  if (option === undefined || option === true) return {};
-  if (option === false) return false;
-  if (typeof option !== 'object' || option === null) return undefined;
-  const { meterProvider } = option as { meterProvider?: unknown };
-  if (meterProvider === undefined) return {};
-  const getMeter: unknown =
-    typeof meterProvider === 'object' && meterProvider !== null
-      ? (meterProvider as { getMeter?: unknown }).getMeter
-      : undefined;
-  return typeof getMeter === 'function'
-    ? { meterProvider: meterProvider as MeterProviderLike }
-    : undefined;
-}
-
-/** Who evaluates live flags: see `liveFlags.evaluator`. */
+/**
+ * Who evaluates live flags: see `liveFlags.evaluator`.
+ * @inline
+ */
 export type LiveEvaluatorKind = 'authkit' | 'sdk';
-
-/** The SDK's runtime client polls every 5 s at the fastest, 30 s by default. */
-export function liveFlagsConfig(
-  option: AuthKitModuleOptions['liveFlags'],
-): AuthKitConfig['liveFlags'] {
-  if (!option) return undefined;
-  const pollingIntervalMs = Math.max(
-    5000,
-    (option === true ? undefined : option.pollingIntervalMs) ?? 30_000,
-  );
-  const maxStalenessMs =
-    (option === true ? undefined : option.maxStalenessMs) ?? 3 * pollingIntervalMs;
-  const evaluator: unknown = (option === true ? undefined : option.evaluator) ?? 'authkit';
-  if (evaluator !== 'authkit' && evaluator !== 'sdk') {
-    throw new Error(
-      `AuthKitModule is misconfigured:\n- liveFlags.evaluator must be 'authkit' (the default: ` +
-        `WorkOS's documented rules) or 'sdk' (the installed SDK's own); got ${String(evaluator).slice(0, 100)}.`,
-    );
-  }
-  return { pollingIntervalMs, maxStalenessMs, evaluator };
-}
-
-function parseAbsoluteUrl(text: string): URL | undefined {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function baseUrl(hostname: string, https: boolean, port: number | undefined): string {
-  const scheme = https ? 'https' : 'http';
-  return port ? `${scheme}://${hostname}:${port}` : `${scheme}://${hostname}`;
-}

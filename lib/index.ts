@@ -67,7 +67,7 @@ export type {
   ReplacedSession,
   SessionResolution,
 } from './session/session.types.js';
-export type { RefreshCause } from './metrics/authkit-metrics.js';
+export type { RefreshCause } from './metrics/refresh-cause.js';
 export type { MeterProviderLike } from './metrics/meter-provider.js';
 export { MemoryStore } from './store/memory.store.js';
 export type { Store } from './store/store.js';

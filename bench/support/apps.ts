@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The little of the package's API the bench apps use. Old and new builds both have
- * `AuthKitModule` and `RequireFlag`; the access decorators exist only in builds that have them.
+ * `AuthKitModule` and `RequireFlag`; the access decorators and `AllowApiKeys` exist only in
+ * builds that have them.
  */
 export interface AuthKitLib {
   AuthKitModule: { forRoot(options: Record<string, unknown>): DynamicModule };
   RequireFlag(flags: string): ClassDecorator & MethodDecorator;
   RequirePermission?(slugs: string): ClassDecorator & MethodDecorator;
   RequireOrganization?(options: { param: string }): ClassDecorator & MethodDecorator;
+  AllowApiKeys?(): ClassDecorator & MethodDecorator;
 }
 
 /** An app with AuthKit: the lib it was built from, and the options for `forRoot`. */

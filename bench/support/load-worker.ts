@@ -26,6 +26,7 @@ if (body) headers['content-length'] = String(body.length);
 const cookies = spec.cookieFile
   ? readFileSync(spec.cookieFile, 'utf8').split('\n').filter(Boolean)
   : undefined;
+const lineHeader = (spec.lineHeader ?? 'cookie').toLowerCase();
 // No Nagle: a request's last segment must not wait for the server's delayed ACK.
 const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections, noDelay: true });
 const base: http.RequestOptions = {
@@ -37,14 +38,15 @@ const base: http.RequestOptions = {
   agent,
 };
 
-let nextCookie = 0;
+let nextCookie = spec.pick === 'cycle' ? (spec.firstLine ?? 0) : 0;
 /** The next request's options; undefined once `pick: 'once'` has used every line. */
 function nextOptions(): http.RequestOptions | undefined {
   if (!cookies) return base;
   let line: string | undefined;
   if (spec.pick === 'once') line = cookies[nextCookie++];
+  else if (spec.pick === 'cycle') line = cookies[nextCookie++ % cookies.length];
   else line = cookies[Math.floor(Math.random() * cookies.length)];
-  return line === undefined ? undefined : { ...base, headers: { ...headers, cookie: line } };
+  return line === undefined ? undefined : { ...base, headers: { ...headers, [lineHeader]: line } };
 }
 
 // Latencies in µs of requests that started inside the timed window (grown as needed).

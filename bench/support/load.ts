@@ -18,11 +18,16 @@ export interface LoadSpec {
   badBodyMarker?: string;
   /** A file of Cookie header values, one a line: each request carries one of them. */
   cookieFile?: string;
+  /** The header `cookieFile`'s lines fill instead of Cookie (API keys: `Authorization`). */
+  lineHeader?: string;
   /**
-   * How a request's line is chosen: uniformly at random (default), or each line once, in
-   * order (the run then ends when the lines run out, if `seconds` has not passed first).
+   * How a request's line is chosen: uniformly at random (default), each line once, in order
+   * (the run then ends when the lines run out, if `seconds` has not passed first), or in
+   * order round and round (`cycle`: a line comes back only after all the others).
    */
-  pick?: 'random' | 'once';
+  pick?: 'random' | 'once' | 'cycle';
+  /** `cycle`: the line (0-based, wrapping) to start from, where the last measurement stopped. */
+  firstLine?: number;
   /**
    * Open loop: this many requests a second, each sent on its schedule whatever the answers
    * before it; latency counts from the scheduled time, so a stalled app is not hidden.

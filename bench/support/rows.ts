@@ -20,6 +20,13 @@ export interface Row {
   badBodyMarker?: string;
   /** Cookie header values, one a line: each request carries a random one (a session pool). */
   cookieFile?: string;
+  /** The header the file's lines fill instead of Cookie. */
+  lineHeader?: string;
+  /**
+   * How a line is picked (LoadSpec.pick): at random by default; a `cycle` row's measurements
+   * go on where the one before stopped, so no line comes back before all the others have.
+   */
+  pick?: 'random' | 'cycle';
 }
 
 export interface Round extends LoadResult {
@@ -52,7 +59,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** How `measure` runs: every field has the defaults the HTTP benches share. */
-export interface MeasureOptions {
+export interface MeasureOptions<K extends string = string> {
   log?: (line: string) => void;
   /** The load generator (default: the node worker). */
   generate?: Generator;
@@ -65,6 +72,11 @@ export interface MeasureOptions {
   untimedSeconds?: number;
   /** Also reset and read the app's event-loop delay around each measurement. */
   loopDelay?: boolean;
+  /**
+   * Told after each measurement, the untimed pass's too (`timed` false): what a row caused
+   * elsewhere (upstream calls) can be counted per row, since measurements run one at a time.
+   */
+  measured?: (key: K, result: Round, timed: boolean) => void;
 }
 
 async function once(
@@ -73,6 +85,7 @@ async function once(
   warmupSeconds: number,
   generate: Generator,
   loopDelay: boolean,
+  firstLine: number,
 ): Promise<Round> {
   const spec: LoadSpec = {
     url: row.app.url + row.path,
@@ -84,6 +97,9 @@ async function once(
     ...(row.body === undefined ? {} : { body: row.body }),
     ...(row.badBodyMarker === undefined ? {} : { badBodyMarker: row.badBodyMarker }),
     ...(row.cookieFile === undefined ? {} : { cookieFile: row.cookieFile }),
+    ...(row.lineHeader === undefined ? {} : { lineHeader: row.lineHeader }),
+    ...(row.pick === undefined ? {} : { pick: row.pick }),
+    ...(row.pick === 'cycle' ? { firstLine } : {}),
   };
   if (loopDelay) await row.app.resetLoopDelay();
   const cpu0 = await row.app.cpuMicros();
@@ -106,7 +122,7 @@ async function once(
  */
 export async function measure<K extends string>(
   rows: Record<K, Row>,
-  logOrOptions: ((line: string) => void) | MeasureOptions = {},
+  logOrOptions: ((line: string) => void) | MeasureOptions<K> = {},
 ): Promise<Record<K, RowStats>> {
   const options = typeof logOrOptions === 'function' ? { log: logOrOptions } : logOrOptions;
   const {
@@ -117,14 +133,31 @@ export async function measure<K extends string>(
     warmupSeconds = 0.2,
     untimedSeconds = 0.5,
     loopDelay = false,
+    measured = () => undefined,
   } = options;
   const keys = Object.keys(rows) as K[];
-  for (const key of keys) await once(rows[key], untimedSeconds, 0.3, generate, loopDelay);
+  // Where each cycling row goes on: past every line answered, and past the requests still in
+  // flight when its generator stopped (sent, never counted).
+  const nextLine = new Map<K, number>();
+  const run = async (key: K, seconds: number, warmup: number) => {
+    const result = await once(
+      rows[key],
+      seconds,
+      warmup,
+      generate,
+      loopDelay,
+      nextLine.get(key) ?? 0,
+    );
+    nextLine.set(key, (nextLine.get(key) ?? 0) + result.totalRequests + CONNECTIONS);
+    return result;
+  };
+  for (const key of keys) measured(key, await run(key, untimedSeconds, 0.3), false);
   const rounds = new Map<K, Round[]>(keys.map((k) => [k, []]));
   for (let r = 0; r < roundCount; r++) {
     for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
-      const result = await once(rows[key], slice, warmupSeconds, generate, loopDelay);
+      const result = await run(key, slice, warmupSeconds);
       rounds.get(key)?.push(result);
+      measured(key, result, true);
       log(`  round ${r + 1}/${roundCount} ${key}: ${Math.round(result.rps)} req/s`);
     }
   }
@@ -153,6 +186,11 @@ export function paired(a: RowStats, b: RowStats, fn: (a: Round, b: Round) => num
 
 export const int = (n: number) => Math.round(n).toLocaleString('en-US');
 export const ratio = (n: number) => `${n.toFixed(2)}x`;
+/** A number to `digits` places, or `-` when there is none (NaN, no rounds). */
+export const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+/** What ends a row's req/s cell when any of its requests failed. */
+export const failedNote = (row: RowStats) =>
+  row.failures ? ` FAILED (${row.failures}: ${row.firstError ?? 'errors'})` : '';
 
 /** Prints rows under a header: the first column left-aligned, the others right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): void {

@@ -32,13 +32,32 @@ export async function makeSessionPool(
   return { sealed, tokens, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-/** A temporary folder of cookie files (one Cookie header value a line), removed by `remove`. */
+/**
+ * A temporary folder of cookie files (one Cookie header value a line), or of another header's
+ * values (`writeLines`), removed by `remove`.
+ */
 export class CookieFiles {
   private readonly dir = mkdtempSync(join(tmpdir(), 'bench-cookies-'));
 
   write(name: string, cookieName: string, sealed: readonly string[]): string {
+    return this.writeLines(
+      name,
+      sealed.map((value) => `${cookieName}=${value}`),
+    );
+  }
+
+  /**
+   * A file of header values as given, one a line (a row's `lineHeader` says which header).
+   *
+   * @example
+   * ```ts
+   * const file = files.writeLines('keys', keys.map((key) => `Bearer ${key}`));
+   * const row = { app, path, cookieFile: file, lineHeader: 'Authorization' };
+   * ```
+   */
+  writeLines(name: string, lines: readonly string[]): string {
     const path = join(this.dir, `${name}.txt`);
-    writeFileSync(path, sealed.map((value) => `${cookieName}=${value}\n`).join(''));
+    writeFileSync(path, lines.map((line) => `${line}\n`).join(''));
     return path;
   }
 

@@ -76,8 +76,8 @@ function childCpuSeconds(out: string): number | undefined {
 
 /**
  * A generator running wrk once per measurement: `-d` whole seconds (wrk takes no fractions, and
- * has no warm-up: the caller's untimed pass warms the app), the cookie file (if any) handed to
- * the Lua script. Open-loop (`rate`), bodies, other methods and `pick: 'once'` are the node
+ * has no warm-up: the caller's untimed pass warms the app), the cookie file (if any), its header
+ * and its pick (random or cycle) handed to the Lua script. Open-loop (`rate`), bodies, other methods and `pick: 'once'` are the node
  * worker's: wrk cannot do them here.
  */
 export function wrkGenerator({ threads, connections }: WrkSettings): Generator {
@@ -96,6 +96,11 @@ export function wrkGenerator({ threads, connections }: WrkSettings): Generator {
       spec.url,
       '--',
       spec.cookieFile ?? '',
+      spec.lineHeader ?? 'Cookie',
+      spec.pick ?? 'random',
+      // Cycling threads split the lines between them: the script needs to know how many.
+      String(threads),
+      String(spec.firstLine ?? 0),
     ];
     return new Promise<LoadResult>((resolve, reject) => {
       // `times` after wrk: its CPU, for free; wrk's own exit status is kept.

@@ -61,6 +61,7 @@ const plans = new WeakMap<object, WeakMap<object, Plan | undefined>>();
  *   }
  * }
  * ```
+ * @hideconstructor
  */
 @Injectable()
 export class AccessGuard extends AuthKitGuardBase {

@@ -3,6 +3,15 @@ import { FLAG_REQUIREMENT } from '../flags/flag-requirement.metadata.js';
 import { AccessGuard } from './access.guard.js';
 import type { FlagTargetsOf } from '../flags/flag-targets.js';
 
+/**
+ * How `@RequireFlag` decides: all flags or any, from the claim or live, for which targets.
+ *
+ * @example
+ * ```ts
+ * const sensitive: RequireFlagOptions = { fresh: { onUnavailable: 'deny' }, deniedStatus: 404 };
+ * @RequireFlag('payouts', sensitive)
+ * ```
+ */
 export interface RequireFlagOptions {
   /** 'all' (default): every listed flag must be on; 'any': one is enough. */
   mode?: 'all' | 'any';
@@ -11,7 +20,16 @@ export interface RequireFlagOptions {
    * the token's claim. When live answers are unavailable the request fails closed (503
    * `FLAGS_UNAVAILABLE`) unless `{ onUnavailable: 'claim' }`.
    */
-  fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  fresh?:
+    | boolean
+    | {
+        /**
+         * While the live configuration cannot answer: `'deny'` (503 `FLAGS_UNAVAILABLE`) or
+         * `'claim'` (the token's claim answers).
+         * @default 'deny'
+         */
+        onUnavailable?: 'deny' | 'claim';
+      };
   /**
    * The request's custom targets (workspace, account, tenant …), read per request. WorkOS never
    * writes custom targets into the claim, so a requirement that names them is decided live, as

@@ -3,6 +3,16 @@ import { AccessGuard } from './access.guard.js';
 import { addAccessRequirement } from './access-requirement.metadata.js';
 import { credentialRequirement } from './slugs.js';
 
+/**
+ * Which tenant a `@RequireOrganization` route belongs to, and which credentials it takes.
+ * `param` and `tenant` are exclusive; with neither, any organization-scoped session passes.
+ *
+ * @example
+ * ```ts
+ * const byRoute: RequireOrganizationOptions = { param: 'orgId', credentials: ['cookie'] };
+ * @RequireOrganization(byRoute)
+ * ```
+ */
 export interface RequireOrganizationOptions {
   /**
    * The request's tenant: the route parameter (HTTP), field argument (GraphQL) or message field

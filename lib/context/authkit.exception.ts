@@ -1,11 +1,34 @@
 import { HttpException } from '@nestjs/common';
 import type { AuthKitReason } from './authkit-reason.js';
 
-/** The statuses an AuthKit refusal can carry. */
+/**
+ * The statuses an AuthKit refusal can carry.
+ *
+ * @example
+ * ```ts
+ * const retryable = (status: AuthKitStatus) => status === 503;
+ * ```
+ */
 export type AuthKitStatus = 400 | 401 | 403 | 404 | 415 | 500 | 503;
 
+/**
+ * What an AuthKitException is made of: throw your own refusals in the package's shape, so
+ * clients handle them like its own.
+ *
+ * @example
+ * ```ts
+ * throw new AuthKitException({
+ *   reason: 'PERMISSION_DENIED',
+ *   status: 403,
+ *   detail: 'only the project owner can delete it',
+ *   extra: { missing: ['projects:delete'] },
+ * });
+ * ```
+ */
 export interface AuthKitExceptionInit {
+  /** The stable string clients switch on. */
   reason: AuthKitReason;
+  /** The HTTP status (a GraphQL error carries it in `extensions.status`). */
   status: AuthKitStatus;
   /** Safe to show: never a token, code or cookie value. */
   detail: string;
@@ -38,7 +61,9 @@ const STATUS_TEXT: Record<AuthKitStatus, string> = {
  * @Catch(AuthKitException)
  * export class AuthPageFilter implements ExceptionFilter {
  *   catch(error: AuthKitException, host: ArgumentsHost) {
- *     const res = host.switchToHttp().getResponse<Response>();
+ *     const http = host.switchToHttp();
+ *     const req = http.getRequest<Request>();
+ *     const res = http.getResponse<Response>();
  *     if (error.statusCode === 401) return res.redirect(`/auth/login?returnTo=${encodeURIComponent(req.url)}`);
  *     res.status(error.statusCode).render('denied', { reason: error.reason });
  *   }
@@ -46,11 +71,15 @@ const STATUS_TEXT: Record<AuthKitStatus, string> = {
  * ```
  */
 export class AuthKitException extends HttpException {
+  /** Why: a stable string clients may switch on. */
   readonly reason: AuthKitReason;
   /** Safe to show: never a token, code or cookie value. */
   readonly detail: string;
+  /** The HTTP status of the answer (also `getStatus()`). */
   readonly statusCode: AuthKitStatus;
+  /** Headers the guards set on the reply before throwing (`Retry-After`, `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The body's extra fields (e.g. `flags` for `FLAG_DISABLED`, `missing` for `PERMISSION_DENIED`). */
   readonly extra: Readonly<Record<string, unknown>>;
 
   constructor({ reason, status, detail, extra = {}, headers = {}, body }: AuthKitExceptionInit) {

@@ -1,24 +1,51 @@
 import type { ExecutionContext } from '@nestjs/common';
 
-/** The Nest contexts this package reads credentials from. */
+/**
+ * The Nest contexts this package reads credentials from (`ExecutionContext.getType()`).
+ *
+ * @example
+ * ```ts
+ * if (context.getType<AuthKitTransport>() === 'rpc') return this.natsCarrier(context);
+ * ```
+ */
 export type AuthKitTransport = 'http' | 'graphql' | 'ws' | 'rpc';
 
 /**
  * The little of a request this package reads: Express' and Fastify's request objects, a
  * WebSocket upgrade request and socket.io's handshake all fit.
+ *
+ * @example
+ * ```ts
+ * const req: HttpRequestLike = { headers: { authorization: `Bearer ${token}` } };
+ * ```
  */
 export interface HttpRequestLike {
+  /** Lower-case header names, as Node gives them. */
   headers: Record<string, string | string[] | undefined>;
+  /** The connection; `encrypted` tells a TLS socket from a plain one. */
   // `object &`: a plain net.Socket (no `encrypted`) must fit too, so IncomingMessage does.
-  socket?: (object & { encrypted?: boolean }) | null;
+  socket?:
+    | (object & {
+        /** True on a TLS socket. */
+        encrypted?: boolean;
+      })
+    | null;
+  /** Path and query of the request. */
   url?: string;
 }
 
 /**
  * What a guard needs from any context: where the credential is, what to memoize the session on,
- * and where a refreshed cookie can be written.
+ * and where a refreshed cookie can be written. A guard subclass returns one from
+ * `getRequestResponse` for a transport this package cannot read by itself.
+ *
+ * @example
+ * ```ts
+ * const carrier: AuthKitCarrier = { transport: 'rpc', key: message, req: { headers } };
+ * ```
  */
 export interface AuthKitCarrier {
+  /** The kind of context, which decides how a refusal is thrown. */
   transport: AuthKitTransport;
   /** One object per HTTP request or WebSocket connection: the session is resolved once per key. */
   key: object;

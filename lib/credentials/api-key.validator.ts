@@ -12,22 +12,66 @@ import { API_KEY_CACHE_OPTIONS, AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit
 import type { AuthKitConfig } from '../authkit.options.js';
 import { storeKeys } from '../store/store.js';
 
-/** Who an API key speaks for: its organization, and its user for a user-owned key. */
+/**
+ * Who an API key speaks for: its organization, and its user for a user-owned key. A request
+ * with a valid key gets a session built from it (`source: 'api-key'`).
+ *
+ * @example
+ * ```ts
+ * const check = await validator.validate(value);
+ * const principal: ApiKeyPrincipal | undefined = check.ok ? check.principal : undefined;
+ * ```
+ */
 export interface ApiKeyPrincipal {
   /** The key's id (`api_key_…`), never its value. */
   id: string;
+  /** The name given to the key at WorkOS. */
   name: string;
+  /** The organization the key belongs to (a user-owned key: the user's organization). */
   organizationId: string;
   /** Set for a key a user owns (`@workos-inc/node` 10.8+ reports the owner). */
   userId?: string;
+  /** The permissions granted to the key, which `@RequirePermission` checks. */
   permissions: readonly string[];
 }
 
-/** A validation's answer: the principal, or why not (401 invalid, 503 WorkOS unreachable). */
+/**
+ * A validation's answer: the principal, or why not: `INVALID_API_KEY` (401: unknown, revoked or
+ * not a key) or `API_KEY_UNAVAILABLE` (503: WorkOS unreachable, never cached).
+ *
+ * @example
+ * ```ts
+ * const check: ApiKeyCheck = await validator.validate(value);
+ * if (!check.ok) throw new AuthKitException(check);
+ * ```
+ */
 export type ApiKeyCheck =
-  | { ok: true; principal: ApiKeyPrincipal }
-  | { ok: false; reason: 'INVALID_API_KEY'; status: 401; detail: string }
-  | { ok: false; reason: 'API_KEY_UNAVAILABLE'; status: 503; detail: string };
+  | {
+      /** Valid. */
+      ok: true;
+      /** Who the key speaks for. */
+      principal: ApiKeyPrincipal;
+    }
+  | {
+      /** Refused. */
+      ok: false;
+      /** Unknown, revoked or malformed: the caller should not retry with it. */
+      reason: 'INVALID_API_KEY';
+      /** Unauthorized. */
+      status: 401;
+      /** Safe to show: never the key. */
+      detail: string;
+    }
+  | {
+      /** Not decided. */
+      ok: false;
+      /** WorkOS could not be asked now: the next request asks again. */
+      reason: 'API_KEY_UNAVAILABLE';
+      /** Service Unavailable. */
+      status: 503;
+      /** Safe to show: never the key. */
+      detail: string;
+    };
 
 /** Tunables of the validation cache. */
 export interface ApiKeyCacheOptions {
@@ -86,6 +130,7 @@ const INVALID: ApiKeyCheck = Object.freeze({
  * const check = await validator.validate(value);
  * if (check.ok) use(check.principal.organizationId, check.principal.permissions);
  * ```
+ * @hideconstructor
  */
 @Injectable()
 export class ApiKeyValidator implements OnModuleInit, OnModuleDestroy {
@@ -120,11 +165,15 @@ export class ApiKeyValidator implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Stops listening for other instances' revocations. */
   onModuleDestroy(): void {
     this.unsubscribe?.();
   }
 
-  /** The principal behind `value`, from the cache when it can. */
+  /**
+   * The principal behind `value`, from the cache when it can (synchronously then). Refuses with
+   * `INVALID_API_KEY` (401) or `API_KEY_UNAVAILABLE` (503), as an answer, never a throw.
+   */
   validate(value: string, now = Date.now()): ApiKeyCheck | Promise<ApiKeyCheck> {
     if (!API_KEY_SHAPE.test(value)) return INVALID;
     const key = createHmac('sha256', this.secret).update(value).digest('base64url');

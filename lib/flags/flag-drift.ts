@@ -3,9 +3,19 @@ import { AuthKitMetrics } from '../metrics/authkit-metrics.js';
 
 const MAX_REMEMBERED = 10_000;
 
+/**
+ * How often tokens' `feature_flags` claims disagreed with the live configuration since boot
+ * (`FlagService.driftStats()`): a stale or surprising rule shows up here.
+ *
+ * @example
+ * ```ts
+ * const { total, byFlag }: FlagDriftStats = flags.driftStats();
+ * ```
+ */
 export interface FlagDriftStats {
   /** Distinct (flag, organization, token) pairs whose claim disagreed with the live answer. */
   total: number;
+  /** The same count per flag slug. */
   byFlag: Record<string, number>;
 }
 

@@ -92,7 +92,15 @@ export function flagContext(
   return targets ? { userId, organizationId, targets } : { userId, organizationId };
 }
 
-/** What decided a live evaluation. Stable strings: `FlagService.explain()` returns them. */
+/**
+ * What decided a live evaluation. Stable strings: `FlagService.explain()` returns them.
+ *
+ * @example
+ * ```ts
+ * const { rule } = this.flags.evaluate('beta');
+ * if (rule === 'user-target-off') this.logger.log('beta turned off for this user on purpose');
+ * ```
+ */
 export type LiveRule =
   | 'unknown-flag'
   | 'flag-off'

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimsWatermark } from '../session/claims-watermark.js';
 import type { SessionEntry } from '../session/request-context.js';
-import { SessionResolver } from '../session/session.resolver.js';
+import { ClaimsFreshness } from '../session/claims-freshness.js';
 import type { AuthKitSession } from '../session/session.types.js';
 import { LiveFlags } from './live-flags.js';
 
-/** Why neither the claim nor the live configuration can answer. */
+/**
+ * Why neither the claim nor the live configuration can answer.
+ * @inline
+ */
 export type FlagSourceUnavailable = 'FLAGS_UNAVAILABLE' | 'STALE_CLAIMS' | 'REFRESH_UNAVAILABLE';
 
 /** Where one decision's answer comes from, or why no source can give one. */
@@ -35,7 +38,7 @@ export interface FlagSourceState {
 @Injectable()
 export class FlagSources {
   constructor(
-    private readonly resolver: SessionResolver,
+    private readonly freshness: ClaimsFreshness,
     private readonly live: LiveFlags,
     private readonly watermark: ClaimsWatermark,
   ) {}
@@ -69,8 +72,8 @@ export class FlagSources {
     return (
       refreshFailed ||
       (!refreshable &&
-        this.resolver.freshAt(session) <
-          this.resolver.staleBefore(session, maxClaimAge, undefined, changes))
+        this.freshness.freshAt(session) <
+          this.freshness.staleBefore(session, maxClaimAge, undefined, changes))
     );
   }
 

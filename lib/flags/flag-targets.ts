@@ -12,7 +12,15 @@ import type { AuthKitSession } from '../session/session.types.js';
  * const targets: FlagTargets = { workspace: { id: 'ws_123' }, account: { id: 'acct_9' } };
  * ```
  */
-export type FlagTargets = Readonly<Record<string, { readonly id: string }>>;
+export type FlagTargets = Readonly<
+  Record<
+    string,
+    {
+      /** The target's id, as the WorkOS dashboard lists it. */
+      readonly id: string;
+    }
+  >
+>;
 
 /**
  * Reads a request's custom targets, per request, for `@RequireFlag(…, { targets })`. `request`

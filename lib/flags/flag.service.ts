@@ -14,8 +14,17 @@ import {
 import { usableTargets, type FlagTargets } from './flag-targets.js';
 import { LiveFlags, type LiveRule } from './live-flags.js';
 
-/** One flag's evaluation for a (user, organization), claim beside live. */
+/**
+ * One flag's evaluation for a (user, organization), claim beside live: what
+ * `FlagService.explain()` lists, for a support page or an admin endpoint.
+ *
+ * @example
+ * ```ts
+ * const drifting = flags.explain({ userId, organizationId }).filter((e: FlagExplanation) => e.drift);
+ * ```
+ */
 export interface FlagExplanation {
+  /** The flag's slug. */
   slug: string;
   /** What the current request's token says, when it belongs to this user and organization. */
   claim?: boolean;
@@ -31,27 +40,63 @@ export interface FlagExplanation {
   drift: boolean;
 }
 
-/** How `FlagService.evaluate()` / `isEnabled()` decide; the same choices `@RequireFlag` has. */
+/**
+ * How `FlagService.evaluate()` / `isEnabled()` decide; the same choices `@RequireFlag` has.
+ *
+ * @example
+ * ```ts
+ * const options: FlagCheckOptions = { fresh: { onUnavailable: 'claim' }, defaultValue: false };
+ * this.flags.isEnabled('payouts', options);
+ * ```
+ */
 export interface FlagCheckOptions {
   /**
    * Decide from the live configuration even when the claim is current. When it cannot answer,
    * the answer is `defaultValue` (`source: 'none'`), or the claim with `onUnavailable: 'claim'`.
+   * @default false
    */
-  fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  fresh?:
+    | boolean
+    | {
+        /**
+         * While live flags cannot answer: `'deny'` (`defaultValue`, reason `FLAGS_UNAVAILABLE`)
+         * or `'claim'` (the token's claim answers).
+         * @default 'deny'
+         */
+        onUnavailable?: 'deny' | 'claim';
+      };
   /** Custom targets (workspace, account …); they exist only live, so they imply `fresh`. */
   targets?: FlagTargets;
   /**
    * Evaluate for someone else than the current session (live only: their claim is not here).
    * Ignored when it names the current session's user and organization.
    */
-  subject?: { userId: string; organizationId?: string };
-  /** The answer when there is none: no session, no usable source, a flag live lacks. */
+  subject?: {
+    /** The WorkOS user id (`user_…`). */
+    userId: string;
+    /** Their organization, for organization targets; none evaluates them outside one. */
+    organizationId?: string;
+  };
+  /**
+   * The answer when there is none: no session, no usable source, a flag live lacks.
+   * @default false
+   */
   defaultValue?: boolean;
 }
 
-/** One flag decision and where it came from. */
+/**
+ * One flag decision and where it came from: what `FlagService.evaluate()` answers.
+ *
+ * @example
+ * ```ts
+ * const answer: FlagAnswer = this.flags.evaluate('beta');
+ * if (answer.reason === 'FLAGS_UNAVAILABLE') this.logger.warn('beta decided by its default');
+ * ```
+ */
 export interface FlagAnswer {
+  /** The flag's slug, as asked. */
   slug: string;
+  /** Whether the flag is on (`defaultValue` when `source` is `none`). */
   value: boolean;
   /** `claim` (the token), `live` (the live configuration), `none` (`defaultValue`, see `reason`). */
   source: 'claim' | 'live' | 'none';
@@ -96,6 +141,7 @@ interface Situation {
  *   return { charts: this.flags.isEnabled('new-charts') ? 'v2' : 'v1' };
  * }
  * ```
+ * @hideconstructor
  */
 @Injectable()
 export class FlagService {
@@ -172,6 +218,11 @@ export class FlagService {
    * Every flag on for the current session: its claim, or the live configuration's flags that
    * are on for its user and organization when the claim is stale. Empty without a session or
    * when no source can answer.
+   *
+   * @example
+   * ```ts
+   * return { user, flags: this.flags.getAll() }; // for the client's own toggles
+   * ```
    */
   getAll(): string[] {
     const situation = this.situation(NO_WISH);

@@ -8,7 +8,8 @@ import {
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { WorkOS } from '@workos-inc/node';
 import { AUTHKIT_CONFIG, WORKOS_CLIENT } from '../authkit.constants.js';
-import { liveFlagsConfig, type AuthKitConfig, type LiveEvaluatorKind } from '../authkit.options.js';
+import type { AuthKitConfig, LiveEvaluatorKind } from '../authkit.options.js';
+import { liveFlagsConfig } from './live-flags.config.js';
 import {
   evaluateFlag,
   ruleServing,
@@ -159,6 +160,20 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     const polled = this.client?.getStats().lastSuccessfulPollAt?.getTime();
     if (polled === undefined) return false;
     return Date.now() - polled <= this.maxStalenessMs && polled >= since;
+  }
+
+  /**
+   * For health checks: whether live flags run, when the last good poll was (Unix ms) and how
+   * old the configuration may get before fresh decisions fail closed.
+   */
+  pollState(): { running: false } | { running: true; polledAt?: number; maxStalenessMs: number } {
+    if (!this.client) return { running: false };
+    const polledAt = this.client.getStats().lastSuccessfulPollAt?.getTime();
+    return {
+      running: true,
+      ...(polledAt === undefined ? {} : { polledAt }),
+      maxStalenessMs: this.maxStalenessMs,
+    };
   }
 
   /** The live answer and the rule that decided it; `unknown-flag` before live flags start. */

@@ -8,17 +8,10 @@ import type {
   ObservableGaugeLike,
   ObservableResultLike,
 } from './meter-provider.js';
+import type { RefreshCause } from './refresh-cause.js';
 
 /** Where a flag decision's answer came from: the token's claim or the live configuration. */
 export type FlagDecisionSource = 'claim' | 'live';
-
-/**
- * Why a cookie session was refreshed: its token was due (`expiry`), a flag change affecting it
- * (`flag_change`), an access change (membership, role, permission: `access_change`),
- * `maxClaimAge` (`max_age`), or the app asked (`explicit`:
- * `SessionService.refresh()`, `switchOrganization()`, the switch-organization route).
- */
-export type RefreshCause = 'expiry' | 'flag_change' | 'access_change' | 'max_age' | 'explicit';
 
 /**
  * How a refresh ended: a new session (`ok`); refused, the session ends (`terminal`:

@@ -11,6 +11,7 @@
  * ```
  */
 export interface MeterProviderLike {
+  /** The meter this package creates its instruments from (named `nestjs-authkit`). */
   getMeter(name: string, version?: string): MeterLike;
 }
 

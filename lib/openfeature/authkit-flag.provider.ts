@@ -9,20 +9,36 @@ import {
   type Provider,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
-import type { FlagCheckOptions, FlagService } from '../flags/flag.service.js';
-import type { FlagChangeScope } from '../session/flag-change-log.js';
+import type { FlagChangeScope, FlagCheckOptions, FlagService } from '../index.js';
 import { checkOptionsOf } from './evaluation-context.js';
 import { resolutionOf } from './resolution-details.js';
 
-/** How `AuthKitFlagProvider` evaluates. */
+/**
+ * How `AuthKitFlagProvider` evaluates.
+ *
+ * @example
+ * ```ts
+ * const options: AuthKitFlagProviderOptions = { fresh: { onUnavailable: 'claim' } };
+ * await OpenFeature.setProviderAndWait(new AuthKitFlagProvider(app.get(FlagService), options));
+ * ```
+ */
 export interface AuthKitFlagProviderOptions {
   /**
    * Decide every evaluation from the live configuration, as `@RequireFlag(…, { fresh })` does
    * (`liveFlags` must be on). While live flags cannot answer: ERROR `PROVIDER_NOT_READY` (the
    * caller's default), or with `{ onUnavailable: 'claim' }` the token's claim (reason
    * `STALE` when it predates a change).
+   * @default false
    */
-  fresh?: boolean | { onUnavailable?: 'deny' | 'claim' };
+  fresh?:
+    | boolean
+    | {
+        /**
+         * While live flags cannot answer: `'deny'` (ERROR `PROVIDER_NOT_READY`) or `'claim'`.
+         * @default 'deny'
+         */
+        onUnavailable?: 'deny' | 'claim';
+      };
 }
 
 /**
@@ -72,7 +88,11 @@ export interface AuthKitFlagProviderOptions {
  * ```
  */
 export class AuthKitFlagProvider implements Provider {
-  readonly metadata = { name: 'nestjs-authkit' } as const;
+  /** How OpenFeature names this provider (in hooks and logs). */
+  readonly metadata = {
+    /** `nestjs-authkit`. */
+    name: 'nestjs-authkit',
+  } as const;
   readonly runsOn = 'server' as const;
   readonly events = new OpenFeatureEventEmitter();
   /** The options of a context naming nobody, by caller default: shared, not built per call. */

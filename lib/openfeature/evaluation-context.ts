@@ -1,6 +1,5 @@
 import type { EvaluationContext } from '@openfeature/server-sdk';
-import type { FlagCheckOptions } from '../flags/flag.service.js';
-import type { FlagTargets } from '../flags/flag-targets.js';
+import type { FlagCheckOptions, FlagTargets } from '../index.js';
 
 /** Typed-context keys that name the subject, not a custom target (WorkOS's typed context). */
 const SUBJECT_KEYS: ReadonlySet<string> = new Set(['user', 'organization']);

@@ -4,8 +4,7 @@ import {
   type FlagMetadata,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
-import type { FlagAnswer } from '../flags/flag.service.js';
-import type { LiveRule } from '../flags/live-flags.js';
+import type { FlagAnswer, LiveRule } from '../index.js';
 
 /** Why no value: FlagService's reason as an OpenFeature error code, with a message naming a fix. */
 const NO_ANSWER: Record<

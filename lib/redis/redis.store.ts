@@ -2,17 +2,39 @@ import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Store } from '../store/store.js';
 
+/**
+ * Which Redis `RedisStore.create()` uses: your ioredis client, or one it creates (and closes)
+ * from `url` and `options`.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { url: process.env.REDIS_URL, prefix: 'billing-api:' };
+ * const store = await RedisStore.create(options);
+ * ```
+ */
 export interface RedisStoreOptions {
   /** An ioredis client, or a URL / options to create one. */
   client?: Redis;
+  /**
+   * A Redis URL (`redis://user:pass@host:6379/0`) for the client the store creates.
+   * @default ioredis's own (localhost:6379)
+   */
   url?: string;
+  /**
+   * ioredis options for the client the store creates, over its defaults (fail fast while Redis
+   * is down: one retry per command, no offline queue).
+   */
   options?: RedisOptions;
-  /** Key prefix, default `nestjs-authkit:` (one per app sharing a Redis). */
+  /**
+   * Key prefix, one per app sharing a Redis.
+   * @default 'nestjs-authkit:'
+   */
   prefix?: string;
   /**
    * Per-command budget (default 2000 ms). A slow Redis is waited for, not taken for a dead
    * one: a refresh coordinated through it waits for the lock or the result rather than
    * exchanging the same token a second time. A dead Redis fails commands at once.
+   * @default 2000
    */
   commandTimeoutMs?: number;
 }
@@ -22,6 +44,13 @@ export interface RedisStoreOptions {
  * through Redis. A command that fails (or outlives its budget) is reported to the caller, which
  * decides: refreshes wait or answer 503, never sign anyone out; watermark broadcasts fall back
  * to this instance; revocations are retried until Redis takes them.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRootAsync({
+ *   useFactory: async () => ({ store: await RedisStore.create({ url: process.env.REDIS_URL }) }),
+ * });
+ * ```
  */
 export class RedisStore implements Store {
   readonly shared = true;
@@ -72,6 +101,11 @@ export class RedisStore implements Store {
 
   async delete(key: string): Promise<void> {
     await this.run(this.client.del(key));
+  }
+
+  /** One `PING` on the command connection, within `commandTimeoutMs`. */
+  async ping(): Promise<void> {
+    await this.run(this.client.ping());
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -128,6 +162,7 @@ export class RedisStore implements Store {
     for (const listener of this.resubscribed) listener();
   }
 
+  /** Disconnects the subscriber, and the client when the store created it (yours stays open). */
   async close(): Promise<void> {
     this.subscriber?.disconnect();
     if (this.owned) this.client.disconnect();

@@ -37,6 +37,11 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.keys = new JwksKeySet(config.jwksUrl, config.requestTimeoutMs);
   }
 
+  /** The signing keys, for health checks (`nestjs-authkit/terminus`). */
+  get keySet(): JwksKeySet {
+    return this.keys;
+  }
+
   onModuleDestroy(): void {
     this.keys.close();
   }

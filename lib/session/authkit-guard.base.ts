@@ -1,13 +1,10 @@
 import { Inject, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { AUTHKIT_CONFIG } from '../authkit.constants.js';
-import type { AuthKitConfig } from '../authkit.options.js';
-import { ALLOW_API_KEYS } from '../credentials/allow-api-keys.decorator.js';
-import { apiKeySession, presentedApiKey } from '../credentials/api-key.session.js';
-import { ApiKeyValidator, type ApiKeyCheck } from '../credentials/api-key.validator.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { API_KEY_CREDENTIAL } from '../authkit.constants.js';
 import { AuthKitException } from '../context/authkit.exception.js';
 import { carrierOf, type AuthKitCarrier, type AuthKitTransport } from '../context/carrier.js';
 import { transportError } from '../context/transport-errors.js';
+import type { ApiKeyCredential } from './api-key-credential.js';
 import { enterRequest, type SessionEntry } from './request-context.js';
 import { failureException } from './session-failure.js';
 import { SessionResolver } from './session.resolver.js';
@@ -19,16 +16,31 @@ const warned = new Set<string>();
  * What AuthKitGuard and FlagGuard share, as `protected` steps a subclass can replace: where the
  * credential and the reply are (`getRequestResponse`), and how a refusal is thrown
  * (`throwException`). Override them to support a transport this package does not know.
+ * Extend AuthKitGuard or FlagGuard: Nest builds them, so their constructors are not documented.
+ *
+ * @example
+ * ```ts
+ * // gRPC: credentials from the call's metadata (getRequestResponse, as in AccessGuard's
+ * // example), refusals as gRPC statuses (PERMISSION_DENIED 7, UNAUTHENTICATED 16):
+ * @Injectable()
+ * class GrpcAuthKitGuard extends AuthKitGuard {
+ *   protected override throwException(context: ExecutionContext, error: AuthKitException): never {
+ *     throw new RpcException({ code: error.statusCode === 403 ? 7 : 16, message: error.reason });
+ *   }
+ * }
+ * ```
+ * @hideconstructor
  */
 export abstract class AuthKitGuardBase implements CanActivate {
+  /** The `AuthKit` logger, for a subclass's own warnings. */
   protected readonly logger = new Logger('AuthKit');
   // Properties, not constructor parameters: subclasses keep the constructor they have.
-  @Optional() @Inject(ApiKeyValidator) private readonly apiKeys?: ApiKeyValidator;
-  @Optional() @Inject(AUTHKIT_CONFIG) private readonly baseConfig?: AuthKitConfig;
-  @Optional() @Inject(Reflector) private readonly baseReflector?: Reflector;
+  @Optional() @Inject(API_KEY_CREDENTIAL) private readonly apiKeys?: ApiKeyCredential;
 
   constructor(
+    /** Resolves (and refreshes) sessions, once per request or connection. */
     protected readonly resolver: SessionResolver,
+    /** The HTTP adapter, to set a refusal's headers on the reply (Express or Fastify). */
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -106,6 +118,7 @@ export abstract class AuthKitGuardBase implements CanActivate {
   /**
    * Starts (or joins) the resolution and makes it the current request's, synchronously, so
    * FlagService and SessionService see it in later guards, the handler and field resolvers.
+   * Refuses (as `getRequestResponse`) with `UNSUPPORTED_CONTEXT` when no credential can be read.
    */
   protected begin(context: ExecutionContext): SessionEntry {
     const entry = this.resolver.entry(this.getRequestResponse(context));
@@ -115,13 +128,19 @@ export abstract class AuthKitGuardBase implements CanActivate {
 
   /**
    * The session, or the refusal thrown for its absence; with `maxClaimAge` (a route's own),
-   * refreshed first when its claims are older or predate a change affecting it.
+   * refreshed first when its claims are older or predate a change affecting it. Refuses as
+   * `sessionOf` does.
    */
   protected async requireSession(
     context: ExecutionContext,
     entry: SessionEntry,
     maxClaimAge?: number,
-  ): Promise<{ session: AuthKitSession; stale: boolean }> {
+  ): Promise<{
+    /** The verified (maybe just refreshed) session. */
+    session: AuthKitSession;
+    /** Its claims predate a change or `maxClaimAge` and could not be refreshed. */
+    stale: boolean;
+  }> {
     const resolution =
       maxClaimAge === undefined
         ? await entry.promise
@@ -140,48 +159,25 @@ export abstract class AuthKitGuardBase implements CanActivate {
     resolution: SessionResolution,
   ): SessionResolution | Promise<SessionResolution> {
     if (resolution.ok || !this.apiKeys) return resolution;
-    const value = presentedApiKey(entry.carrier);
-    if (value === undefined || !this.acceptsApiKeys(context)) return resolution;
-    const check = this.apiKeys.validate(value);
-    return check instanceof Promise
-      ? check.then((answer) => keyResolution(entry, answer))
-      : keyResolution(entry, check);
+    return this.apiKeys.authenticate(context, entry) ?? resolution;
   }
 
-  private acceptsApiKeys(context: ExecutionContext): boolean {
-    if (this.baseConfig?.apiKeys.everywhere) return true;
-    return (
-      this.baseReflector?.getAllAndOverride(ALLOW_API_KEYS, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
-    );
-  }
-
-  /** A settled resolution's session, or its refusal thrown. */
+  /**
+   * A settled resolution's session, or its refusal thrown (via `throwException`) with the
+   * failure's reason: any `AuthKitFailureReason` (`NO_SESSION`, `EXPIRED_JWT`,
+   * `SESSION_REVOKED`, 503 `REFRESH_UNAVAILABLE` …), `INVALID_API_KEY` or
+   * `API_KEY_UNAVAILABLE` for a key.
+   */
   protected sessionOf(
     context: ExecutionContext,
     resolution: SessionResolution,
-  ): { session: AuthKitSession; stale: boolean } {
+  ): {
+    /** The verified session. */
+    session: AuthKitSession;
+    /** Its claims predate a change or `maxClaimAge` and could not be refreshed. */
+    stale: boolean;
+  } {
     if (!resolution.ok) return this.throwException(context, failureException(resolution.failure));
     return { session: resolution.session, stale: resolution.stale === true };
   }
-}
-
-/** The key's answer as this request's resolution, for every later guard and the handler. */
-function keyResolution(entry: SessionEntry, check: ApiKeyCheck): SessionResolution {
-  const resolution: SessionResolution = check.ok
-    ? { ok: true, session: apiKeySession(check.principal, Date.now() / 1000), refreshed: false }
-    : {
-        ok: false,
-        failure: {
-          reason: check.reason,
-          status: check.status,
-          detail: check.detail,
-          source: 'bearer',
-        },
-      };
-  entry.resolution = resolution;
-  entry.promise = Promise.resolve(resolution);
-  return resolution;
 }

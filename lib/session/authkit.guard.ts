@@ -18,6 +18,7 @@ import { SessionResolver } from './session.resolver.js';
  *
  * // or on every route: AuthKitModule.forRoot({ ..., globalGuard: true })
  * ```
+ * @hideconstructor
  */
 @Injectable()
 export class AuthKitGuard extends AuthKitGuardBase {

@@ -12,6 +12,15 @@ import type { AuthKitSession } from './session.types.js';
  * What a client is told before its connection is closed: refresh over HTTP (a page load or any
  * request with the cookie), then reconnect. socket.io clients receive it as this event; `ws`
  * clients as the message `{ event, data }`; both then see the close.
+ *
+ * @example
+ * ```ts
+ * // browser, socket.io client
+ * socket.on(REAUTHENTICATE_EVENT, async () => {
+ *   await fetch('/api/me', { credentials: 'include' }); // refreshes the cookie
+ *   socket.connect();
+ * });
+ * ```
  */
 export const REAUTHENTICATE_EVENT = 'authkit:reauthenticate';
 
@@ -21,8 +30,21 @@ export const REAUTHENTICATE_EVENT = 'authkit:reauthenticate';
  * - 4401: no usable session, or it ended (expired, stale claims, signed out, revoked):
  *   re-authenticate.
  * - 4503: WorkOS or its keys could not be reached: reconnect later, the session may be fine.
+ *
+ * @example
+ * ```ts
+ * ws.addEventListener('close', ({ code }) => {
+ *   if (code === CLOSE_CODES.unavailable) setTimeout(connect, 5000);
+ *   if (code === CLOSE_CODES.reauthenticate) location.reload();
+ * });
+ * ```
  */
-export const CLOSE_CODES = { reauthenticate: 4401, unavailable: 4503 } as const;
+export const CLOSE_CODES = {
+  /** 4401: sign in (or refresh over HTTP) again, then reconnect. */
+  reauthenticate: 4401,
+  /** 4503: WorkOS unreachable; reconnect later. */
+  unavailable: 4503,
+} as const;
 
 interface Tracked {
   session: AuthKitSession;

@@ -2,12 +2,22 @@
  * Which sessions a flag change can affect: `'all'`, or the union of the sessions of some users
  * (in any organization), in some organizations, and whose `feature_flags` claim holds one of
  * some slugs (a deleted flag). An object with no ids affects no session.
+ *
+ * @example
+ * ```ts
+ * this.flags.onChange((at, scope: FlagChangeScope) => {
+ *   if (scope === 'all' || scope.organizations?.includes(orgId)) cache.clear();
+ * });
+ * ```
  */
 export type FlagChangeScope =
   | 'all'
   | {
+      /** User ids: their sessions, in any organization. */
       users?: readonly string[];
+      /** Organization ids: every session in them. */
       organizations?: readonly string[];
+      /** Flag slugs: the sessions whose claim holds one. */
       flags?: readonly string[];
     };
 

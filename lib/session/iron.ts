@@ -45,7 +45,10 @@ export interface CookiePasswords {
   readonly byId: ReadonlyMap<string, string>;
 }
 
-/** A plain string is password id `1`, exactly as the SDK and iron-session seal it. */
+/**
+ * A plain string is password id `1`, exactly as the SDK and iron-session seal it.
+ * @inline
+ */
 export type CookiePasswordInput = string | Readonly<Record<string | number, string>>;
 
 /**

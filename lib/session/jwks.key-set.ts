@@ -10,6 +10,18 @@ export type KeyLookup =
   /** No good set, or the last fetch failed or answered no usable key: says nothing about the token. */
   | { status: 'unavailable' };
 
+/** What the set holds now, read without fetching (health checks). */
+export interface JwksKeySetState {
+  /** Usable signing keys held (the last good set, however old). */
+  keys: number;
+  /** Milliseconds since that set was fetched; absent before the first good answer. */
+  ageMs?: number;
+  /** Past `maxAgeMs`: the next lookup refetches it in the background. */
+  stale: boolean;
+  /** Why the last fetch failed, when it did (no URL, no body): cleared by a good answer. */
+  lastFailure?: string;
+}
+
 /** Timings; the defaults are what the module uses (tests pass shorter ones). */
 export interface JwksTimings {
   /** A good set older than this is refetched in the background (and kept while that fails). */
@@ -46,6 +58,8 @@ export class JwksKeySet {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   /** Failed (or unusable) answers since the last good one. */
   private failures = 0;
+  /** Why the latest failed answer failed, until a good one. */
+  private lastFailure?: string;
   /** No fetch before this time (back-off). */
   private retryAt = 0;
   private inFlight?: Promise<void>;
@@ -72,6 +86,17 @@ export class JwksKeySet {
     const key = this.pick(kid);
     if (key) return { status: 'found', key };
     return this.confirmedRecently() ? { status: 'unknown' } : { status: 'unavailable' };
+  }
+
+  /** The set's size, age and last failure; never fetches. */
+  state(): JwksKeySetState {
+    const ageMs = this.keys.size > 0 ? this.now() - this.fetchedAt : undefined;
+    return {
+      keys: this.keys.size,
+      ...(ageMs === undefined ? {} : { ageMs }),
+      stale: ageMs !== undefined && ageMs >= this.timings.maxAgeMs,
+      ...(this.lastFailure === undefined ? {} : { lastFailure: this.lastFailure }),
+    };
   }
 
   /** Aborts a fetch in flight and starts no other (module shutdown). */
@@ -139,19 +164,21 @@ export class JwksKeySet {
     this.keys = keys;
     this.fetchedAt = this.now();
     this.failures = 0;
+    this.lastFailure = undefined;
     this.retryAt = 0;
   }
 
   private failed(error: unknown): void {
     if (this.closing.signal.aborted) return; // shutting down: nothing failed
     this.failures++;
+    this.lastFailure = reasonOf(error);
     const { firstBackoffMs, maxBackoffMs } = this.timings;
     const backoff =
       this.failures === 1 ? 0 : Math.min(firstBackoffMs * 2 ** (this.failures - 2), maxBackoffMs);
     this.retryAt = this.now() + backoff;
     if (this.failures > 1) return; // said once per outage
     this.logger.warn(
-      `JWKS fetch from ${this.url} failed (${reasonOf(error)}): ` +
+      `JWKS fetch from ${this.url} failed (${this.lastFailure}): ` +
         (this.keys.size > 0
           ? `still verifying with the last good set (${this.keys.size} key(s))`
           : 'tokens are refused with 503 JWKS_UNAVAILABLE') +

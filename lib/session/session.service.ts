@@ -16,7 +16,8 @@ import { currentEntry, currentResolution, enterRequest } from './request-context
 import { RevokedSessions, type RevocationReach } from './revoked-sessions.js';
 import { SessionCookie } from './session.cookie.js';
 import { SessionSealer } from './session.sealer.js';
-import { rejectedToken, SessionResolver } from './session.resolver.js';
+import { rejectedToken } from './resolution-failures.js';
+import { SessionResolver } from './session.resolver.js';
 import type {
   AuthKitFailureReason,
   AuthKitSession,
@@ -37,8 +38,11 @@ import type {
  * ```
  */
 export interface SessionRevocation {
+  /** The revoked session (`sid`). */
   sessionId: string;
+  /** WorkOS revoked it too. */
   upstream: boolean;
+  /** Which instances refuse it: this one only, or every one sharing the store. */
   reach: RevocationReach;
 }
 
@@ -56,6 +60,7 @@ export interface SessionRevocation {
  *   }
  * }
  * ```
+ * @hideconstructor
  */
 @Injectable()
 export class SessionService {
@@ -98,7 +103,17 @@ export class SessionService {
 
   /**
    * Resolves the session of any context (once per request or connection; an expired cookie is
-   * refreshed over HTTP) and makes it the current one, e.g. from your own guard.
+   * refreshed over HTTP) and makes it the current one, e.g. from your own guard. Never throws:
+   * a failure's reason is one of `AuthKitFailureReason` (`NO_SESSION`, `INVALID_SESSION`,
+   * `INVALID_JWT`, `EXPIRED_JWT`, `SESSION_REVOKED`, `SESSION_NOT_FOUND`, `REFRESH_FAILED`;
+   * 503 `REFRESH_UNAVAILABLE`, `JWKS_UNAVAILABLE`, `STORE_UNAVAILABLE`; 500
+   * `SESSION_TOO_LARGE`), or `UNSUPPORTED_CONTEXT` for a context without a credential.
+   *
+   * @example
+   * ```ts
+   * const resolution = await this.sessions.authenticate(context);
+   * if (!resolution.ok) throw new AuthKitException(resolution.failure);
+   * ```
    */
   authenticate(context: ExecutionContext): Promise<SessionResolution>;
   /** The same for a plain HTTP request and its response. */
@@ -124,6 +139,8 @@ export class SessionService {
    * `authkit:reauthenticate`) and the connection closed: 4401, or 4503 while WorkOS is
    * unreachable. With one, the connection is closed the same way when its token expires, its
    * claims go stale, or it is signed out here. A connection never refreshes the session.
+   * Answers with the reasons of `authenticate()`; `UNSUPPORTED_CONTEXT` for anything but a
+   * WebSocket connection or graphql-ws context.
    *
    * @example
    * ```ts
@@ -158,7 +175,18 @@ export class SessionService {
     return resolution;
   }
 
-  /** Refreshes the current cookie session now, in its own organization unless told otherwise. */
+  /**
+   * Refreshes the current cookie session now, in its own organization unless told otherwise
+   * (the new cookie goes out with the response). Answers `NO_SESSION` outside a request,
+   * `UNSUPPORTED_CONTEXT` on a WebSocket connection (it has no response to write a cookie to),
+   * the cookie's own failure (`INVALID_SESSION`, `SESSION_REVOKED` …), or the refresh's
+   * (`REFRESH_FAILED`, 503 `REFRESH_UNAVAILABLE`, 500 `SESSION_TOO_LARGE`).
+   *
+   * @example
+   * ```ts
+   * await this.sessions.refresh(); // after changing the user's roles at WorkOS
+   * ```
+   */
   async refresh(options: { organizationId?: string } = {}): Promise<SessionResolution> {
     const entry = currentEntry();
     if (!entry) return failed('NO_SESSION', 'no session cookie');
@@ -179,7 +207,16 @@ export class SessionService {
     );
   }
 
-  /** Moves the current session into another organization the user belongs to. */
+  /**
+   * Moves the current session into another organization the user belongs to: a refresh in that
+   * organization, with `refresh()`'s answers. Membership is not checked first (the built-in
+   * switch route does, answering 403 `NOT_A_MEMBER`): WorkOS refuses the refresh instead.
+   *
+   * @example
+   * ```ts
+   * const resolution = await this.sessions.switchOrganization('org_123');
+   * ```
+   */
   switchOrganization(organizationId: string): Promise<SessionResolution> {
     return this.refresh({ organizationId });
   }
@@ -235,7 +272,16 @@ export class SessionService {
    * Clears the session cookie, closes this instance's WebSocket connections of the session,
    * revokes the session (`sid`) on every instance — a copy of its cookie or its access token is
    * refused from now on — and returns WorkOS's logout URL for it, which also ends the session
-   * at WorkOS. Works after the access token has expired.
+   * at WorkOS. Works after the access token has expired. Undefined when the request has no
+   * session to end.
+   *
+   * @example
+   * ```ts
+   * @Post('sign-out')
+   * async signOut(@Res() res: Response) {
+   *   res.redirect(303, (await this.sessions.signOut({ returnTo: 'https://example.com' })) ?? '/');
+   * }
+   * ```
    */
   async signOut(options: { returnTo?: string } = {}): Promise<string | undefined> {
     const entry = currentEntry();

@@ -2,7 +2,15 @@ import type { Store } from './store.js';
 
 const SWEEP_EVERY_WRITES = 1000;
 
-/** The in-process default: one instance, nothing shared. */
+/**
+ * The in-process default: one instance, nothing shared. Its keys end with the process, so
+ * sessions kept in it (`largeSessions: 'store'`) do too.
+ *
+ * @example
+ * ```ts
+ * AuthKitModule.forRoot({ store: new MemoryStore() }); // the same as leaving `store` out
+ * ```
+ */
 export class MemoryStore implements Store {
   readonly shared = false;
   readonly prefix = 'nestjs-authkit:';
@@ -16,6 +24,7 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  /** The value of `key`, or undefined when absent or expired. */
   async get(key: string): Promise<string | undefined> {
     const entry = this.values.get(key);
     if (!entry) return undefined;
@@ -26,6 +35,7 @@ export class MemoryStore implements Store {
     return entry.value;
   }
 
+  /** Sets `key`, expiring after `ttlMs`. */
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     const now = Date.now();
     // Keys nobody reads again (a replaced session entry) would otherwise stay forever.
@@ -37,10 +47,15 @@ export class MemoryStore implements Store {
     for (const [key, entry] of this.values) if (entry.until <= now) this.values.delete(key);
   }
 
+  /** Removes `key`. */
   async delete(key: string): Promise<void> {
     this.values.delete(key);
   }
 
+  /** In this process: always reachable. */
+  async ping(): Promise<void> {}
+
+  /** Calls this process's subscribers of `channel`, synchronously. */
   async publish(channel: string, message: string): Promise<void> {
     for (const listener of this.channels.get(channel) ?? []) listener(message);
   }

@@ -2,6 +2,18 @@
  * What instances of an app share: short-lived keys (refresh locks and results, revoked
  * sessions) and broadcast channels (flag-change watermark, revocations). The default keeps
  * everything in this process; `RedisStore` (`nestjs-authkit/redis`) shares it across instances.
+ * Implement it to share through something else; values are short strings, and every write
+ * expires.
+ *
+ * @example
+ * ```ts
+ * class PostgresStore implements Store {
+ *   readonly shared = true;
+ *   readonly prefix = 'authkit:';
+ *   // setIfAbsent, get, set, delete over a table; publish/subscribe over LISTEN/NOTIFY
+ * }
+ * AuthKitModule.forRoot({ store: new PostgresStore(pool) });
+ * ```
  */
 export interface Store {
   /** True when this store reaches other instances (Redis); false for the in-process default. */
@@ -10,9 +22,13 @@ export interface Store {
   readonly prefix: string;
   /** Sets `key` only if absent, expiring after `ttlMs`; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** The value of `key`, or undefined when absent or expired. */
   get(key: string): Promise<string | undefined>;
+  /** Sets `key`, replacing any value, expiring after `ttlMs`. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Removes `key`; nothing when absent. */
   delete(key: string): Promise<void>;
+  /** Sends `message` to every subscriber of `channel`, on every instance (this one included). */
   publish(channel: string, message: string): Promise<void>;
   /** Delivers messages published by any instance (this one included); returns an unsubscribe. */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
@@ -22,6 +38,11 @@ export interface Store {
    * before them can be read. Optional: a store that never loses messages need not have it.
    */
   onResubscribe?(listener: () => void): () => void;
+  /**
+   * Resolves once the store answered a round trip (Redis `PING`); rejects when it cannot be
+   * reached. Read by health checks only. Optional: without it they read a key nobody writes.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Key names, all under one prefix so they are easy to find and to scope per app. */

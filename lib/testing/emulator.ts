@@ -51,9 +51,13 @@ export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator/webhooks.j
  * const user: EmulatorUser = { id: 'user_a', email: 'a@example.test', firstName: 'Ada' };
  */
 export interface EmulatorUser {
+  /** The user id, the tokens' `sub` (`user_…` by convention). */
   id: string;
+  /** Shown on the hosted login page and in the user object. */
   email: string;
+  /** Given name, in the user object. */
   firstName?: string;
+  /** Family name, in the user object. */
   lastName?: string;
 }
 /**
@@ -63,7 +67,9 @@ export interface EmulatorUser {
  * const org: EmulatorOrganization = { id: 'org_1', name: 'One', entitlements: ['pro'] };
  */
 export interface EmulatorOrganization {
+  /** The organization id, the tokens' `org_id` (`org_…` by convention). */
   id: string;
+  /** Its display name. */
   name: string;
   /** Entitlements (Stripe lookup keys) every token in this organization carries. */
   entitlements?: string[];
@@ -75,16 +81,40 @@ export interface EmulatorOrganization {
  * await WorkOSEmulator.start({ users, organizations, memberships, roles, accessTokenTtlSeconds: 60 });
  */
 export interface WorkOSEmulatorOptions {
+  /**
+   * The client id the JWKS and issuer are named by; pass the same to the module.
+   * @default 'client_emulator'
+   */
   clientId?: string;
+  /**
+   * The API key the emulator expects as `Authorization: Bearer …`.
+   * @default 'sk_test_emulator'
+   */
   apiKey?: string;
+  /**
+   * The address it listens on.
+   * @default '127.0.0.1'
+   */
   host?: string;
+  /**
+   * The port it listens on.
+   * @default a free port (read `emulator.port`)
+   */
   port?: number;
+  /**
+   * Lifetime of the access tokens it issues, in seconds (short ones test refresh).
+   * @default 300 (WorkOS's 5 minutes)
+   */
   accessTokenTtlSeconds?: number;
+  /** The users who can sign in. */
   users?: EmulatorUser[];
+  /** The organizations, with their entitlements. */
   organizations?: EmulatorOrganization[];
+  /** Who belongs where, with roles and permissions (`setMembership()` changes them later). */
   memberships?: EmulatorMembership[];
   /** Environment roles: a membership holding one gets its permissions in the token. */
   roles?: EmulatorRole[];
+  /** The feature flags' dashboard configuration (`setFlag()` changes it later). */
   flags?: EmulatorFlag[];
   /** When given, the hosted login accepts only these `redirect_uri`s (as WorkOS does). */
   redirectUris?: string[];
@@ -92,7 +122,12 @@ export interface WorkOSEmulatorOptions {
    * Deliver every event (flag, session, membership, role, API key) here, signed
    * (also `sendWebhooksTo()`).
    */
-  webhooks?: { url: string; secret: string };
+  webhooks?: {
+    /** Your webhook endpoint. */
+    url: string;
+    /** The secret deliveries are signed with (`WorkOS-Signature`): the module's `webhookSecret`. */
+    secret: string;
+  };
 }
 
 /**
@@ -102,10 +137,15 @@ export interface WorkOSEmulatorOptions {
  * const { accessToken, refreshToken, sessionId } = await emulator.createSession({ userId });
  */
 export interface EmulatorSession {
+  /** A signed access token, as WorkOS issues them: send it as `Authorization: Bearer …`. */
   accessToken: string;
+  /** A single-use refresh token; spent by the first refresh. */
   refreshToken: string;
+  /** The WorkOS user object. */
   user: User;
+  /** The organization the session is in, if any. */
   organizationId?: string;
+  /** The session id (`sid`), for `revokeSession()`. */
   sessionId: string;
   /** Set when a WorkOS Dashboard user impersonates the user (token claim `act`). */
   impersonator?: EmulatorImpersonator;
@@ -127,6 +167,7 @@ export type EmulatorRoute = 'authenticate' | 'jwks' | 'sdk-flags' | 'api-key-val
 export interface EmulatorFault {
   /** Answer with this status and `body` (JSON). */
   status?: number;
+  /** The answer's JSON body, with `status`. */
   body?: unknown;
   /** Wait this long before handling (or before the injected status). */
   delayMs?: number;
@@ -145,18 +186,25 @@ export interface EmulatorFault {
  * expect(emulator.calls.refresh - before).toBe(1);
  */
 export interface EmulatorCalls {
+  /** `POST /user_management/authenticate` requests, any grant. */
   authenticate: number;
+  /** Refresh grants (`grant_type=refresh_token`). */
   refresh: number;
+  /** Code grants (`grant_type=authorization_code`): sign-ins. */
   code: number;
+  /** JWKS fetches. */
   jwks: number;
+  /** `GET /sdk/feature-flags` polls (live flags). */
   sdkFlags: number;
   /** `POST /api_keys/validations` requests, faulted ones included. */
   apiKeyValidations: number;
+  /** Grants refused `invalid_grant` (a spent, revoked or unknown refresh token or code). */
   invalidGrant: number;
   /** Refresh tokens spent (rotated into a new session), whether the answer arrived or not. */
   refreshSpent: number;
   /** Webhook deliveries answered 2xx / otherwise. */
   webhooksDelivered: number;
+  /** Webhook deliveries answered otherwise, or not at all. */
   webhooksFailed: number;
 }
 
@@ -179,10 +227,15 @@ export interface EmulatorCalls {
  * const workos = new WorkOS(emulator.apiKey, emulator.connection());
  */
 export class WorkOSEmulator {
+  /** Request counters, for asserting how often WorkOS was asked. */
   readonly calls: EmulatorCalls = zeroCalls();
+  /** The client id (the option, or `client_emulator`). */
   readonly clientId: string;
+  /** The API key it accepts (the option, or `sk_test_emulator`). */
   readonly apiKey: string;
+  /** Its base URL (`http://127.0.0.1:<port>`), once started. */
   url = '';
+  /** The port it listens on, once started. */
   port = 0;
 
   private readonly host: string;
@@ -267,10 +320,15 @@ export class WorkOSEmulator {
    * const workos = new WorkOS(emulator.apiKey, { ...emulator.connection(), maxRetries: 0 });
    */
   connection(): {
+    /** The emulator's client id. */
     clientId: string;
+    /** The API key it accepts. */
     apiKey: string;
+    /** Its host (no scheme, no port). */
     apiHostname: string;
+    /** Its port. */
     port: number;
+    /** Plain http on loopback. */
     https: false;
   } {
     return {
@@ -749,7 +807,9 @@ export class WorkOSEmulator {
    * const { apiKey } = await workos.apiKeys.createValidation({ value }); // apiKey.id === id
    */
   createApiKey(input: { owner: EmulatorApiKeyOwner; name?: string; permissions?: string[] }): {
+    /** The key's id (`api_key_…`). */
     id: string;
+    /** The secret value, shown once (`sk_…`): send it as `Authorization: Bearer …`. */
     value: string;
   } {
     const { owner } = input;

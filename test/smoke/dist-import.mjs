@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { AuthKitModule, FlagService, RequireFlag } from 'nestjs-authkit';
 import { AuthKitFlagProvider } from 'nestjs-authkit/openfeature';
 import { RedisStore } from 'nestjs-authkit/redis';
+import { AuthKitHealthIndicator } from 'nestjs-authkit/terminus';
 import { WorkOSEmulator } from 'nestjs-authkit/testing';
 
 const emulator = await WorkOSEmulator.start();
@@ -19,7 +20,8 @@ await app.init();
 if (
   typeof app.get(FlagService).isEnabled !== 'function' ||
   typeof RequireFlag !== 'function' ||
-  typeof RedisStore.create !== 'function'
+  typeof RedisStore.create !== 'function' ||
+  typeof AuthKitHealthIndicator.prototype.isHealthy !== 'function'
 ) {
   throw new Error('nestjs-authkit did not load from dist/');
 }
@@ -32,15 +34,20 @@ if (details.value !== true || details.errorCode !== 'TARGETING_KEY_MISSING') {
 }
 await OpenFeature.close();
 
-// @openfeature/server-sdk is an optional peer: only dist/openfeature may load it.
+// Optional peers: only their own entry may load them (an app without them never does).
 const dist = new URL('../../dist/', import.meta.url);
-const loading = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter(
-  (file) =>
-    file.endsWith('.js') &&
-    !file.startsWith('openfeature') &&
-    readFileSync(new URL(file, dist), 'utf8').includes('@openfeature/'),
+const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) =>
+  f.endsWith('.js'),
 );
-if (loading.length > 0) throw new Error(`dist files load @openfeature/*: ${loading.join(', ')}`);
+for (const [entry, peer] of [
+  ['openfeature', '@openfeature/'],
+  ['terminus', '@nestjs/terminus'],
+]) {
+  const loading = files.filter(
+    (file) => !file.startsWith(entry) && readFileSync(new URL(file, dist), 'utf8').includes(peer),
+  );
+  if (loading.length > 0) throw new Error(`dist files load ${peer}: ${loading.join(', ')}`);
+}
 
 await app.close();
 await emulator.close();

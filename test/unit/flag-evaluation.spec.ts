@@ -3,7 +3,7 @@ import { WorkOS } from '@workos-inc/node';
 // The next SDK major beside the installed one (npm alias), for the evaluator comparison.
 import { WorkOS as WorkOS12 } from 'workos-node-12';
 import { decodeJwt } from 'jose';
-import { liveFlagsConfig } from '../../lib/authkit.options.js';
+import { liveFlagsConfig } from '../../lib/flags/live-flags.config.js';
 import {
   evaluateFlag,
   type FlagContext,

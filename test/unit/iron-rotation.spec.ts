@@ -1,5 +1,5 @@
 import { sealData, unsealData } from 'iron-session';
-import { resolveAuthKitConfig } from '../../lib/authkit.options.js';
+import { resolveAuthKitConfig } from '../../lib/authkit.config.js';
 import { seal, unseal } from '../../lib/session/iron.js';
 
 const OLD = 'old-cookie-password-that-is-long-enough-1111';

@@ -4,7 +4,7 @@ import { checkClaims } from '../../lib/session/access-token.verifier.js';
 import { header } from '../../lib/context/carrier.js';
 import { findCookie } from '../../lib/session/session.cookie.js';
 import { classifyRefreshError } from '../../lib/session/session.refresher.js';
-import { resolveAuthKitConfig } from '../../lib/authkit.options.js';
+import { resolveAuthKitConfig } from '../../lib/authkit.config.js';
 import { refreshDueAt } from '../../lib/session/refresh-due.js';
 
 const ISS = ['https://api.workos.com'];

@@ -4,7 +4,12 @@
  * wire shapes WorkOS gives memberships and roles in its API and events.
  */
 
-/** WorkOS's membership statuses; only an active membership can be signed into or refreshed into. */
+/**
+ * WorkOS's membership statuses; only an active membership can be signed into or refreshed into.
+ *
+ * @example
+ * emulator.setMembership('user_a', 'org_1', { status: 'inactive' }); // refreshes into org_1 fail
+ */
 export type EmulatorMembershipStatus = 'active' | 'inactive' | 'pending';
 
 /**
@@ -21,10 +26,15 @@ export type EmulatorMembershipStatus = 'active' | 'inactive' | 'pending';
  * };
  */
 export interface EmulatorMembership {
+  /** The member. */
   userId: string;
+  /** The organization. */
   organizationId: string;
+  /** The highest role (token `role`); default: the first of `roles`, then `member`. */
   role?: string;
+  /** All its role slugs (token `roles`). */
   roles?: string[];
+  /** Permissions of this membership itself, beside its roles'. */
   permissions?: string[];
   /** Defaults to `active`. */
   status?: EmulatorMembershipStatus;
@@ -37,7 +47,9 @@ export interface EmulatorMembership {
  * const roles: EmulatorRole[] = [{ slug: 'admin', permissions: ['users:manage'] }];
  */
 export interface EmulatorRole {
+  /** The role's slug, as memberships and tokens name it. */
   slug: string;
+  /** The permissions every membership holding the role gets. */
   permissions: string[];
 }
 

@@ -13,7 +13,20 @@ import { createHash, randomBytes } from 'node:crypto';
  * const owner: EmulatorApiKeyOwner = { type: 'user', id: 'user_a', organizationId: 'org_1' };
  */
 export type EmulatorApiKeyOwner =
-  { type: 'organization'; id: string } | { type: 'user'; id: string; organizationId: string };
+  | {
+      /** An organization's key. */
+      type: 'organization';
+      /** The organization id. */
+      id: string;
+    }
+  | {
+      /** A user's key, within one of their organizations. */
+      type: 'user';
+      /** The user id. */
+      id: string;
+      /** The organization the key acts in (the user needs an active membership of it). */
+      organizationId: string;
+    };
 
 /**
  * A stored key: never its value, only what WorkOS shows of it.
@@ -22,13 +35,21 @@ export type EmulatorApiKeyOwner =
  * const key: EmulatorApiKey = emulator.apiKeys()[0]!; // key.obfuscatedValue === 'sk_...3f2a'
  */
 export interface EmulatorApiKey {
+  /** The key's id (`api_key_…`). */
   id: string;
+  /** Who the key speaks for. */
   owner: EmulatorApiKeyOwner;
+  /** The name given at creation. */
   name: string;
+  /** `sk_...` and the value's last 4 characters, as the dashboard shows it. */
   obfuscatedValue: string;
+  /** The permissions granted to the key. */
   permissions: string[];
+  /** When a validation last answered it (ISO 8601), or null. */
   lastUsedAt: string | null;
+  /** When it was created (ISO 8601). */
   createdAt: string;
+  /** When it last changed (ISO 8601). */
   updatedAt: string;
 }
 

@@ -6,16 +6,36 @@ import {
 } from '../../flags/flag-evaluation.js';
 
 /**
- * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
- * an environment toggle, an organization rule (None / Some / All), users and organizations
- * targeted on or off, and custom targets (evaluated live only: never in a token's claim).
+ * The dashboard's organization rule of a flag: None (no organization gets it by the rule),
+ * Some (the listed `organizations`), All.
+ *
+ * @example
+ * const rule: OrgRule = 'some';
+ * emulator.setFlag('beta', { orgRule: rule, organizations: ['org_1'] });
  */
 export type OrgRule = 'none' | 'some' | 'all';
 
+/**
+ * The dashboard's flag model, reduced to what decides a (user, organization) evaluation:
+ * an environment toggle, an organization rule (None / Some / All), users and organizations
+ * targeted on or off, and custom targets (evaluated live only: never in a token's claim).
+ *
+ * @example
+ * const flag: EmulatorFlag = {
+ *   slug: 'beta',
+ *   enabled: true,
+ *   orgRule: 'some',
+ *   organizations: ['org_1'],
+ *   usersOff: ['user_b'],
+ * };
+ * const emulator = await WorkOSEmulator.start({ flags: [flag] });
+ */
 export interface EmulatorFlag {
+  /** The flag's slug, as tokens' `feature_flags` list it. */
   slug: string;
   /** Environment toggle: off means off for everyone. */
   enabled: boolean;
+  /** Which organizations get it by rule. */
   orgRule: OrgRule;
   /** The organizations of an orgRule 'some'. */
   organizations?: string[];
@@ -26,7 +46,15 @@ export interface EmulatorFlag {
   /** Users targeted off: they do not get the flag whatever the organization rule. */
   usersOff?: string[];
   /** Targets of your own resource types (`{ type: 'workspace', id, enabled }`), on or off. */
-  customTargets?: Array<{ type: string; id: string; enabled: boolean }>;
+  customTargets?: Array<{
+    /** Your resource type (`workspace`, `account` …). */
+    type: string;
+    /** The resource's id. */
+    id: string;
+    /** Whether the target serves the flag on or off. */
+    enabled: boolean;
+  }>;
+  /** Shown on the emulator's flags page. */
   description?: string;
 }
 

@@ -3,9 +3,19 @@
  * and their wire shape in WorkOS's API and `session.*` events.
  */
 
-/** Who impersonates the user (a WorkOS Dashboard user), as WorkOS's session carries it. */
+/**
+ * Who impersonates the user (a WorkOS Dashboard user), as WorkOS's session carries it.
+ *
+ * @example
+ * const session = await emulator.createSession({
+ *   userId: 'user_a',
+ *   impersonator: { email: 'support@example.test', reason: 'ticket 42' },
+ * });
+ */
 export interface EmulatorImpersonator {
+  /** The dashboard user's email. */
   email: string;
+  /** The reason they gave, or null. */
   reason: string | null;
 }
 
@@ -18,13 +28,21 @@ export interface EmulatorImpersonator {
  * if (first?.status === 'active') emulator.revokeSession(first.id);
  */
 export interface EmulatorSessionInfo {
+  /** The session id (the tokens' `sid`). */
   id: string;
+  /** Whose session it is. */
   userId: string;
+  /** The organization of its latest token, if any. */
   organizationId?: string;
+  /** Set for an impersonation session. */
   impersonator?: EmulatorImpersonator;
+  /** `revoked` after `revokeSession()`, WorkOS's revoke API or a sign-out. */
   status: 'active' | 'revoked';
+  /** When it was created (ISO 8601). */
   createdAt: string;
+  /** When it last changed (ISO 8601). */
   updatedAt: string;
+  /** When it was revoked (ISO 8601), or null while active. */
   endedAt: string | null;
 }
 

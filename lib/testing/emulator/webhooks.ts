@@ -7,9 +7,17 @@ import { createHmac, randomBytes } from 'node:crypto';
  * of order, as WorkOS does not promise an order either.
  */
 
-/** Where signed events go: the app's webhook route and its WorkOS webhook secret. */
+/**
+ * Where signed events go: the app's webhook route and its WorkOS webhook secret.
+ *
+ * @example
+ * const target: EmulatorWebhookTarget = { url: `${appUrl}/webhooks/workos`, secret: 'whsec_test' };
+ * emulator.sendWebhooksTo(target.url, target.secret);
+ */
 export interface EmulatorWebhookTarget {
+  /** The app's webhook endpoint (absolute URL). */
   url: string;
+  /** The secret the `WorkOS-Signature` header is made with. */
   secret: string;
 }
 
@@ -26,11 +34,17 @@ export interface EmulatorWebhookTarget {
  * };
  */
 export interface EmulatorEvent {
+  /** Always `event`. */
   object: 'event';
+  /** A unique event id (`event_…`): a redelivery keeps it. */
   id: string;
+  /** The event type (`flag.updated`, `session.revoked`, `api_key.revoked` …). */
   event: string;
+  /** The changed object, in WorkOS's wire shape. */
   data: object;
+  /** When it happened (ISO 8601). */
   created_at: string;
+  /** Where WorkOS documents one (`flag.*`): who acted, and what a rule change changed. */
   context?: object;
 }
 
