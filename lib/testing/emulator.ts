@@ -1,7 +1,7 @@
 import type { User } from '@workos-inc/node';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createHash, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seal, type CookiePasswords } from '../session/iron.js';
 import {
@@ -14,41 +14,35 @@ import {
   type EmulatorRole,
   type MembershipRecord,
   type RoleRecord,
-} from './access-model.js';
+} from './emulator/access-model.js';
 import {
   apiKeyData,
   ApiKeyRegistry,
   type EmulatorApiKey,
   type EmulatorApiKeyOwner,
-} from './emulator-api-keys.js';
-import {
-  errorPage,
-  flagsPage,
-  indexPage,
-  loginPage,
-  membersPage,
-  type PageWorld,
-} from './emulator-pages.js';
+} from './emulator/api-keys.js';
+import { applyFault } from './emulator/faults.js';
+import type { Grant } from './emulator/grants.js';
+import type { PageWorld } from './emulator/pages.js';
+import { routeRequests } from './emulator/router.js';
+import { routeTable, type RouteContexts } from './emulator/routes.js';
 import {
   sessionData,
   type EmulatorImpersonator,
   type EmulatorSessionInfo,
-} from './emulator-sessions.js';
-import { EmulatorWebhooks, signWebhook } from './emulator-webhooks.js';
-import {
-  isFlagOn,
-  targetedBothWays,
-  toRulesFlag,
-  toRuntimeFlag,
-  type EmulatorFlag,
-  type OrgRule,
-} from './flag-model.js';
+} from './emulator/sessions.js';
+import { EmulatorWebhooks, signWebhook } from './emulator/webhooks.js';
+import { isFlagOn, toRuntimeFlag, type EmulatorFlag } from './emulator/flag-model.js';
 
-export type { EmulatorFlag, OrgRule } from './flag-model.js';
-export type { EmulatorMembership, EmulatorMembershipStatus, EmulatorRole } from './access-model.js';
-export type { EmulatorApiKey, EmulatorApiKeyOwner } from './emulator-api-keys.js';
-export type { EmulatorImpersonator, EmulatorSessionInfo } from './emulator-sessions.js';
-export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator-webhooks.js';
+export type { EmulatorFlag, OrgRule } from './emulator/flag-model.js';
+export type {
+  EmulatorMembership,
+  EmulatorMembershipStatus,
+  EmulatorRole,
+} from './emulator/access-model.js';
+export type { EmulatorApiKey, EmulatorApiKeyOwner } from './emulator/api-keys.js';
+export type { EmulatorImpersonator, EmulatorSessionInfo } from './emulator/sessions.js';
+export type { EmulatorEvent, EmulatorWebhookTarget } from './emulator/webhooks.js';
 
 /**
  * A user the hosted login offers and tokens name (`sub`).
@@ -214,17 +208,6 @@ export interface EmulatorCalls {
   webhooksFailed: number;
 }
 
-interface Grant {
-  userId: string;
-  organizationId?: string;
-  sessionId: string;
-  /** Unix seconds of the sign-in: `auth_time`, which a refresh never moves (WorkOS). */
-  authTime?: number;
-  impersonator?: EmulatorImpersonator;
-}
-
-const MAX_BODY = 1024 * 1024;
-
 /**
  * A WorkOS-shaped API on loopback for tests: JWKS, the code and refresh grants (rotating,
  * single-use refresh tokens; without `organization_id` a refresh lands in the user's FIRST
@@ -294,11 +277,13 @@ export class WorkOSEmulator {
     for (const flag of options.flags ?? []) this.flagModel.set(flag.slug, { ...flag });
     this.redirectUris = options.redirectUris;
     this.webhooks = new EmulatorWebhooks(this.calls, options.webhooks);
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch(() => {
-        if (!res.headersSent) json(res, 500, { message: 'emulator error' });
-      });
-    });
+    this.server = createServer(
+      routeRequests({
+        routes: routeTable(this.routeContexts()),
+        apiKey: this.apiKey,
+        meter: (route, body, res) => this.meter(route, body, res),
+      }),
+    );
   }
 
   /**
@@ -909,35 +894,78 @@ export class WorkOSEmulator {
 
   // ---- HTTP ----------------------------------------------------------------------------------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    const route: EmulatorRoute | undefined =
-      path === '/user_management/authenticate'
-        ? 'authenticate'
-        : path.startsWith('/sso/jwks/')
-          ? 'jwks'
-          : path === '/sdk/feature-flags'
-            ? 'sdk-flags'
-            : path === '/api_keys/validations'
-              ? 'api-key-validations'
-              : undefined;
-    let body: Record<string, unknown> = {};
-    let form = new URLSearchParams();
-    if (method === 'POST' || method === 'PUT') {
-      const raw = await readBody(req);
-      if (raw === undefined) return json(res, 413, { message: 'Payload too large' });
-      if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-        form = new URLSearchParams(raw);
-        // The token endpoint takes a form as well as JSON, as an OAuth token endpoint does.
-        body = Object.fromEntries(form);
-      } else {
-        const parsed = parseJsonObject(raw);
-        if (!parsed) return json(res, 400, { message: 'Invalid JSON' });
-        body = parsed;
-      }
-    }
+  /** Each WorkOS area's context for its routes: the world state they read, the changes they make. */
+  private routeContexts(): RouteContexts {
+    const world = () => this.world();
+    const hasUser = (id: string) => this.users.has(id);
+    const hasSession = (id: string) => this.sessionModel.has(id);
+    const revokeSession = (id: string) => this.revokeSession(id);
+    const isMember = (userId: string, organizationId: string) =>
+      this.isMember(userId, organizationId);
+    return {
+      jwks: { clientId: this.clientId, jwk: () => this.signingKey.jwk },
+      userManagement: {
+        clientId: this.clientId,
+        apiKey: this.apiKey,
+        calls: this.calls,
+        codes: this.codes,
+        refreshTokens: this.refreshTokens,
+        revoked: this.revoked,
+        isMember,
+        defaultOrganization: (userId) => this.defaultOrganization(userId),
+        issue: (grant) => this.issue(grant),
+        hasSession,
+        revokeSession,
+        memberships: this.memberships,
+        membershipData: (m) => this.membershipEventData(m),
+        userData: (id) => {
+          const user = this.users.get(id);
+          return user && snakeUser(user);
+        },
+      },
+      hostedLogin: {
+        clientId: this.clientId,
+        redirectUris: this.redirectUris,
+        world,
+        hasUser,
+        isMember,
+        issueCode: (input) => this.issueCode(input),
+        hostedSignIn: (maxAge) => this.hostedSignIn(maxAge),
+      },
+      organizations: {
+        organizationData: (id) => {
+          const org = this.organizations.get(id);
+          return org && snakeOrganization(org);
+        },
+      },
+      featureFlags: {
+        flags: () => this.flags(),
+        flag: (slug) => this.flagModel.get(slug),
+        setFlag: (slug, patch) => this.setFlag(slug, patch),
+        hasOrganization: (id) => this.organizations.has(id),
+        hasUser,
+      },
+      apiKeys: { keys: this.apiKeyRegistry, revokeApiKey: (id) => this.revokeApiKey(id) },
+      adminPages: {
+        world,
+        flags: () => this.flags(),
+        sessions: () => this.sessions(),
+        hasMembership: (userId, organizationId) => !!this.findMembership(userId, organizationId),
+        setRole: (userId, organizationId, role) => {
+          this.setMembership(userId, organizationId, { role });
+        },
+        hasSession,
+        revokeSession,
+      },
+    };
+  }
+
+  /** Counts a request on a faultable endpoint (faulted ones too), then applies its fault. */
+  private meter(
+    route: EmulatorRoute,
+    body: Record<string, unknown>,
+    res: ServerResponse,
+  ): Promise<boolean> {
     if (route === 'authenticate') {
       this.calls.authenticate++;
       if (body.grant_type === 'refresh_token') this.calls.refresh++;
@@ -946,180 +974,7 @@ export class WorkOSEmulator {
     if (route === 'jwks') this.calls.jwks++;
     if (route === 'sdk-flags') this.calls.sdkFlags++;
     if (route === 'api-key-validations') this.calls.apiKeyValidations++;
-    if (route && (await this.applyFault(route, res))) return;
-
-    if (route === 'jwks') {
-      return path === `/sso/jwks/${this.clientId}`
-        ? json(res, 200, { keys: [this.signingKey.jwk] })
-        : json(res, 404, { message: 'Not found' });
-    }
-    if (route === 'authenticate' && method === 'POST') return this.authenticate(body, res);
-    if (route === 'sdk-flags') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      // @workos-inc/node 12+ asks for version 2 (ordered rules); earlier SDKs get version 1.
-      if (url.searchParams.get('payload_version') === '2') {
-        return json(res, 200, {
-          version: 2,
-          flags: Object.fromEntries(this.flags().map((flag) => [flag.slug, toRulesFlag(flag)])),
-        });
-      }
-      return json(
-        res,
-        200,
-        Object.fromEntries(this.flags().map((flag) => [flag.slug, toRuntimeFlag(flag)])),
-      );
-    }
-    if (route === 'api-key-validations' && method === 'POST') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      if (typeof body.value !== 'string' || body.value === '') {
-        return json(res, 422, { message: 'value is required' });
-      }
-      // An unknown or revoked key is not an error in WorkOS: 200 with `api_key: null`.
-      const key = this.apiKeyRegistry.validate(body.value);
-      return json(res, 200, { api_key: key ? apiKeyData(key) : null });
-    }
-    if (path === '/user_management/sessions/logout' && method === 'GET') {
-      // Sign-out ends the session here as revokeSession() does, session.revoked included;
-      // whether real WorkOS sends session.revoked on logout is unverified.
-      const sessionId = url.searchParams.get('session_id');
-      if (sessionId) {
-        this.revoked.add(sessionId);
-        this.revokeSession(sessionId);
-      }
-      const returnTo = url.searchParams.get('return_to');
-      if (returnTo) {
-        res.writeHead(302, { Location: returnTo }).end();
-        return;
-      }
-      return json(res, 200, { ok: true });
-    }
-
-    // Browser pages. No authentication: the emulator is a loopback test tool.
-    if (path === '/user_management/authorize' && method === 'GET') {
-      return this.authorizePage(url.searchParams, res);
-    }
-    if (path === '/user_management/authorize/complete' && method === 'POST') {
-      return this.completeAuthorize(form, res);
-    }
-    if (path === '/_emulator' && method === 'GET') return html(res, 200, indexPage(this.world()));
-    if (path === '/_emulator/flags' && method === 'GET') {
-      return html(res, 200, flagsPage(this.world(), this.flags()));
-    }
-    if (path === '/_emulator/members' && method === 'GET') {
-      return html(res, 200, membersPage(this.world(), this.sessions()));
-    }
-    if (method === 'POST' && path.startsWith('/_emulator/') && isCrossSite(req)) {
-      // A page on another site must not drive the admin forms (CSRF): browsers send Origin.
-      return html(res, 403, errorPage('cross-site form posts are refused', 'Refused'));
-    }
-    if (path === '/_emulator/members/role' && method === 'POST') return this.postRole(form, res);
-    if (path === '/_emulator/sessions/revoke' && method === 'POST') {
-      const sessionId = form.get('session_id') ?? '';
-      if (!this.sessionModel.has(sessionId)) {
-        return html(res, 400, errorPage(`unknown session ${sessionId}`, 'Cannot revoke'));
-      }
-      this.revokeSession(sessionId);
-      res.writeHead(303, { Location: '/_emulator/members' }).end();
-      return;
-    }
-    const flagSlug = pathParam(/^\/_emulator\/flags\/([^/]+)$/, path);
-    if (flagSlug === null) return json(res, 400, { message: 'Malformed path' });
-    if (flagSlug !== undefined && method === 'POST') {
-      const rule = form.get('rule') ?? '';
-      if (!isOrgRule(rule)) {
-        return html(res, 400, errorPage(`unknown rule "${rule}"`, 'Cannot save the flag'));
-      }
-      const organizations = form.getAll('org');
-      const organizationsOff = form.getAll('org_off');
-      const unknown = [...organizations, ...organizationsOff].find(
-        (id) => !this.organizations.has(id),
-      );
-      if (unknown !== undefined) {
-        return html(res, 400, errorPage(`unknown organization ${unknown}`, 'Cannot save the flag'));
-      }
-      const users = form.getAll('user');
-      const usersOff = form.getAll('user_off');
-      const unknownUser = [...users, ...usersOff].find((id) => !this.users.has(id));
-      if (unknownUser !== undefined) {
-        return html(res, 400, errorPage(`unknown user ${unknownUser}`, 'Cannot save the flag'));
-      }
-      // The page shows every target, so what it posts replaces them; empty lists read as unset.
-      const listed = (ids: string[]) => (ids.length > 0 ? ids : undefined);
-      const patch = {
-        enabled: form.get('enabled') === 'on',
-        orgRule: rule,
-        organizations,
-        organizationsOff: listed(organizationsOff),
-        users: listed(users),
-        usersOff: listed(usersOff),
-      };
-      const both = targetedBothWays({ slug: flagSlug, ...patch });
-      if (both !== undefined) {
-        return html(
-          res,
-          400,
-          errorPage(`${both} is targeted both on and off`, 'Cannot save the flag'),
-        );
-      }
-      this.setFlag(flagSlug, patch);
-      res.writeHead(303, { Location: '/_emulator/flags' }).end();
-      return;
-    }
-    if (flagSlug !== undefined && method === 'PUT') {
-      const patch = flagPatch(body);
-      if (!patch) return json(res, 400, { message: 'Invalid flag' });
-      const current = this.flagModel.get(flagSlug);
-      if (
-        targetedBothWays({ slug: flagSlug, enabled: false, orgRule: 'none', ...current, ...patch })
-      ) {
-        return json(res, 400, { message: 'A target cannot be both on and off' });
-      }
-      return json(res, 200, this.setFlag(flagSlug, patch));
-    }
-
-    // Management API the SDK calls with the API key.
-    const orgId = pathParam(/^\/organizations\/([^/]+)$/, path);
-    if (orgId === null) return json(res, 400, { message: 'Malformed path' });
-    if (orgId !== undefined && method === 'GET') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      const org = this.organizations.get(orgId);
-      return org
-        ? json(res, 200, snakeOrganization(org))
-        : json(res, 404, { message: 'Not found' });
-    }
-    if (path === '/user_management/organization_memberships' && method === 'GET') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      return this.listMemberships(url.searchParams, res);
-    }
-    if (path === '/user_management/sessions/revoke' && method === 'POST') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      const sessionId = body.session_id;
-      if (typeof sessionId !== 'string' || sessionId === '') {
-        return json(res, 422, { message: 'session_id is required' });
-      }
-      if (!this.sessionModel.has(sessionId)) return json(res, 404, { message: 'Not found' });
-      this.revokeSession(sessionId);
-      return json(res, 200, { success: true });
-    }
-    const apiKeyId = pathParam(/^\/api_keys\/([^/]+)$/, path);
-    if (apiKeyId === null) return json(res, 400, { message: 'Malformed path' });
-    if (apiKeyId !== undefined && method === 'DELETE') {
-      if (!this.authorized(req)) return json(res, 401, { message: 'Unauthorized' });
-      if (!this.revokeApiKey(apiKeyId)) return json(res, 404, { message: 'Not found' });
-      res.writeHead(204).end();
-      return;
-    }
-    const userId = pathParam(/^\/user_management\/users\/([^/]+)$/, path);
-    if (userId === null) return json(res, 400, { message: 'Malformed path' });
-    if (userId !== undefined && method === 'GET') {
-      const user = this.users.get(userId);
-      return user ? json(res, 200, snakeUser(user)) : json(res, 404, { message: 'Not found' });
-    }
-    json(res, 404, { message: 'Not found' });
-  }
-
-  private authorized(req: IncomingMessage): boolean {
-    return req.headers.authorization === `Bearer ${this.apiKey}`;
+    return applyFault(this.faults, this.delays, route, res);
   }
 
   private world(): PageWorld {
@@ -1131,87 +986,6 @@ export class WorkOSEmulator {
     };
   }
 
-  /** The members page's role form: one role replaces the membership's roles. */
-  private postRole(form: URLSearchParams, res: ServerResponse): void {
-    const userId = form.get('user_id') ?? '';
-    const organizationId = form.get('organization_id') ?? '';
-    const role = form.get('role') ?? '';
-    if (!this.findMembership(userId, organizationId)) {
-      return html(
-        res,
-        400,
-        errorPage(`${userId} is not a member of ${organizationId}`, 'Cannot change the role'),
-      );
-    }
-    if (!/^[\w:.-]{1,100}$/.test(role)) {
-      return html(res, 400, errorPage(`invalid role slug "${role}"`, 'Cannot change the role'));
-    }
-    this.setMembership(userId, organizationId, { role });
-    res.writeHead(303, { Location: '/_emulator/members' }).end();
-  }
-
-  /** Why an authorization request is refused, or undefined when it is fine. */
-  private checkAuthorize(params: URLSearchParams): string | undefined {
-    if (params.get('client_id') !== this.clientId) return 'unknown client_id';
-    if (params.get('response_type') !== 'code') return 'response_type must be code';
-    const provider = params.get('provider');
-    if (provider !== null && provider !== 'authkit') return 'only provider=authkit is emulated';
-    const redirectUri = params.get('redirect_uri') ?? '';
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(redirectUri);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-      return 'redirect_uri must be an absolute http(s) URL';
-    }
-    if (this.redirectUris && !this.redirectUris.includes(redirectUri)) {
-      return 'redirect_uri is not allowed for this client';
-    }
-    const method = params.get('code_challenge_method');
-    if (params.get('code_challenge') && method !== 'S256') {
-      return 'code_challenge_method must be S256';
-    }
-    return undefined;
-  }
-
-  private authorizePage(params: URLSearchParams, res: ServerResponse): void {
-    const problem = this.checkAuthorize(params);
-    if (problem) return html(res, 400, errorPage(problem));
-    html(
-      res,
-      200,
-      loginPage(this.world(), params, {
-        signUp: params.get('screen_hint') === 'sign-up',
-        organizationId: params.get('organization_id') ?? undefined,
-        loginHint: params.get('login_hint') ?? undefined,
-      }),
-    );
-  }
-
-  private completeAuthorize(form: URLSearchParams, res: ServerResponse): void {
-    const problem = this.checkAuthorize(form);
-    if (problem) return html(res, 400, errorPage(problem));
-    const userId = form.get('user_id') ?? '';
-    const organizationId = form.get('organization_id') || undefined;
-    if (!this.users.has(userId)) return html(res, 400, errorPage('unknown user'));
-    if (organizationId && !this.isMember(userId, organizationId)) {
-      return html(res, 400, errorPage('not a member of that organization'));
-    }
-    const code = this.issueCode({
-      userId,
-      organizationId,
-      codeChallenge: form.get('code_challenge') ?? undefined,
-      authTime: this.hostedSignIn(form.get('max_age')),
-    });
-    const target = new URL(form.get('redirect_uri')!);
-    target.searchParams.set('code', code);
-    const state = form.get('state');
-    if (state) target.searchParams.set('state', state);
-    res.writeHead(302, { Location: target.href }).end();
-  }
-
   /** The reused session's `auth_time`, renewed first when `max_age` finds it too old. */
   private hostedSignIn(maxAge: string | null): number | undefined {
     if (this.hostedAuthTime === undefined) return undefined;
@@ -1220,128 +994,9 @@ export class WorkOSEmulator {
     return this.hostedAuthTime;
   }
 
-  /**
-   * Memberships are all active and listed in seed order (the SDK asks for `order=desc`, which
-   * over equal timestamps says nothing). `limit` (default 10, at most 100, as WorkOS) and the
-   * membership-id cursors `after`/`before` page like the real list, so autoPagination works.
-   */
-  private listMemberships(query: URLSearchParams, res: ServerResponse): void {
-    const userId = query.get('user_id');
-    const organizationId = query.get('organization_id');
-    if (!userId && !organizationId) {
-      return json(res, 422, { message: 'user_id or organization_id is required' });
-    }
-    const limitParam = query.get('limit');
-    const limit = limitParam === null ? 10 : Number(limitParam);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      return json(res, 422, { message: 'limit must be an integer from 1 to 100' });
-    }
-    const statuses = query.get('statuses')?.split(',') ?? ['active'];
-    const all = this.memberships
-      .filter(
-        (m) =>
-          statuses.includes(m.status ?? 'active') &&
-          (!userId || m.userId === userId) &&
-          (!organizationId || m.organizationId === organizationId),
-      )
-      .map((m) => this.membershipEventData(m));
-    const after = query.get('after');
-    const before = query.get('before');
-    let start = 0;
-    let end = all.length;
-    if (after) start = all.findIndex((m) => m.id === after) + 1;
-    if (before) {
-      const at = all.findIndex((m) => m.id === before);
-      end = Math.max(0, at);
-      if (!after) start = Math.max(0, end - limit);
-    }
-    end = Math.min(end, start + limit);
-    const data = all.slice(start, end);
-    json(res, 200, {
-      object: 'list',
-      data,
-      list_metadata: {
-        before: start > 0 && data.length ? data[0]!.id : null,
-        after: end < all.length && data.length ? data[data.length - 1]!.id : null,
-      },
-    });
-  }
-
   /** The membership as the API lists it and `organization_membership.*` events carry it. */
   private membershipEventData(m: MembershipRecord) {
     return membershipData(m, this.organizations.get(m.organizationId)?.name ?? m.organizationId);
-  }
-
-  private async applyFault(route: EmulatorRoute, res: ServerResponse): Promise<boolean> {
-    const key = this.faults.has(route) ? route : 'all';
-    const fault = this.faults.get(key);
-    if (!fault) return false;
-    if (fault.times !== undefined && --fault.times <= 0) this.faults.delete(key);
-    if (fault.delayMs) {
-      await new Promise<void>((resolve) => {
-        const release = () => {
-          clearTimeout(timer);
-          this.delays.delete(release);
-          resolve();
-        };
-        const timer = setTimeout(release, fault.delayMs);
-        this.delays.add(release);
-      });
-    }
-    if (fault.down) {
-      res.socket?.destroy();
-      return true;
-    }
-    if (fault.status === undefined) return false;
-    const headers: Record<string, string> = fault.status === 429 ? { 'Retry-After': '0' } : {};
-    json(res, fault.status, fault.body ?? { message: 'injected' }, headers);
-    return true;
-  }
-
-  private async authenticate(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
-    if (body.client_id !== this.clientId || body.client_secret !== this.apiKey) {
-      return json(res, 401, { error: 'invalid_client', error_description: 'bad client' });
-    }
-    let grant: Grant;
-    if (body.grant_type === 'authorization_code') {
-      const code = typeof body.code === 'string' ? this.codes.get(body.code) : undefined;
-      if (!code) return this.invalidGrant(res, 'code invalid or used');
-      this.codes.delete(body.code as string);
-      if (code.codeChallenge !== undefined) {
-        const verifier = typeof body.code_verifier === 'string' ? body.code_verifier : '';
-        const challenge = createHash('sha256').update(verifier).digest('base64url');
-        if (challenge !== code.codeChallenge) return this.invalidGrant(res, 'PKCE mismatch');
-      }
-      grant = code;
-    } else if (body.grant_type === 'refresh_token') {
-      const token = typeof body.refresh_token === 'string' ? body.refresh_token : '';
-      const stored = this.refreshTokens.get(token);
-      if (!stored || stored.used || this.revoked.has(stored.sessionId)) {
-        return this.invalidGrant(res, 'refresh token invalid or already used');
-      }
-      const requested = typeof body.organization_id === 'string' ? body.organization_id : undefined;
-      if (requested && !this.isMember(stored.userId, requested)) {
-        // Checked before the token is spent: asking for a foreign organization costs nothing.
-        return this.invalidGrant(res, 'not a member of that organization');
-      }
-      stored.used = true;
-      this.calls.refreshSpent++;
-      grant = {
-        userId: stored.userId,
-        sessionId: stored.sessionId,
-        organizationId: requested ?? this.defaultOrganization(stored.userId),
-        authTime: stored.authTime,
-        impersonator: stored.impersonator,
-      };
-    } else {
-      return json(res, 400, { error: 'unsupported_grant_type' });
-    }
-    json(res, 200, await this.issue(grant));
-  }
-
-  private invalidGrant(res: ServerResponse, description: string): void {
-    this.calls.invalidGrant++;
-    json(res, 400, { error: 'invalid_grant', error_description: description });
   }
 
   private async issue(grant: Grant, expiresIn = this.ttl, issuedSecondsAgo = 0) {
@@ -1459,16 +1114,6 @@ function publicMembership(record: MembershipRecord): EmulatorMembership {
   return membership;
 }
 
-/**
- * A browser's cross-site request: `Sec-Fetch-Site: cross-site`, or an `Origin` that is not the
- * host the request was sent to. Clients that send neither (tests, curl) are not browsers.
- */
-function isCrossSite(req: IncomingMessage): boolean {
-  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
-  const origin = req.headers.origin;
-  return origin !== undefined && origin !== `http://${req.headers.host ?? ''}`;
-}
-
 function b64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -1569,96 +1214,6 @@ function camelUser(user: EmulatorUser): User {
     externalId: null,
     metadata: {},
   } as User;
-}
-
-function json(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-/** The body as text, or undefined past MAX_BODY (read to its end, so the 413 can be sent). */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
-}
-
-function parseJsonObject(raw: string): Record<string, unknown> | undefined {
-  if (raw === '') return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The decoded first capture of `pattern` in `path`: undefined when it does not match, null when
- * the segment's percent-encoding is malformed (a 400, not a 500 from decodeURIComponent).
- */
-function pathParam(pattern: RegExp, path: string): string | undefined | null {
-  const match = pattern.exec(path);
-  if (!match) return undefined;
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return null;
-  }
-}
-
-function html(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Cache-Control': 'no-store',
-  });
-  res.end(body);
-}
-
-function isOrgRule(value: string): value is OrgRule {
-  return value === 'none' || value === 'some' || value === 'all';
-}
-
-/** A JSON flag patch (`PUT /_emulator/flags/:slug`), or undefined when a field has a wrong type. */
-function flagPatch(body: Record<string, unknown>): Partial<Omit<EmulatorFlag, 'slug'>> | undefined {
-  const patch: Partial<Omit<EmulatorFlag, 'slug'>> = {};
-  const strings = (value: unknown) =>
-    Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
-  if (body.enabled !== undefined) {
-    if (typeof body.enabled !== 'boolean') return undefined;
-    patch.enabled = body.enabled;
-  }
-  if (body.orgRule !== undefined) {
-    if (typeof body.orgRule !== 'string' || !isOrgRule(body.orgRule)) return undefined;
-    patch.orgRule = body.orgRule;
-  }
-  for (const key of ['organizations', 'organizationsOff', 'users', 'usersOff'] as const) {
-    if (body[key] === undefined) continue;
-    const list = strings(body[key]);
-    if (!list) return undefined;
-    patch[key] = list;
-  }
-  if (body.description !== undefined) {
-    if (typeof body.description !== 'string') return undefined;
-    patch.description = body.description;
-  }
-  return patch;
 }
 
 function snakeOrganization(org: EmulatorOrganization) {

@@ -4,7 +4,7 @@ import {
   type EmulatorMembership,
   type EmulatorRole,
 } from './access-model.js';
-import type { EmulatorSessionInfo } from './emulator-sessions.js';
+import type { EmulatorSessionInfo } from './sessions.js';
 import { isFlagOn, type EmulatorFlag } from './flag-model.js';
 
 /*

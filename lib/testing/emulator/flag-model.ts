@@ -3,7 +3,7 @@ import {
   type LiveFlagEntry,
   type LiveFlagRule,
   type LiveFlagRulesEntry,
-} from '../flags/flag-evaluation.js';
+} from '../../flags/flag-evaluation.js';
 
 /**
  * The dashboard's organization rule of a flag: None (no organization gets it by the rule),
