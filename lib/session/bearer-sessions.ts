@@ -30,6 +30,9 @@ export class BearerSessions {
   fromBearer(authorization: string): SessionResolution | Promise<SessionResolution> {
     const token = authorization.length <= MAX_BEARER_BYTES + 10 && BEARER.exec(authorization)?.[1];
     if (!token) return fail('INVALID_JWT', 'malformed or oversized bearer token', 'bearer');
+    // No dot, no JWS: a WorkOS API key (`sk_…`) on a route that may take it, or garbage.
+    // Refused at once, synchronously, so the key path runs without a hash or an await first.
+    if (!token.includes('.')) return fail('INVALID_JWT', 'not a compact JWS', 'bearer');
     const key = this.cache.keyOf(token);
     const now = Date.now() / 1000;
     const cached = this.cache.get(key, now);
