@@ -145,6 +145,6 @@ describe('resolveAuthKitConfig', () => {
   it('refuses SameSite=None without Secure', () => {
     expect(() =>
       resolveAuthKitConfig({ ...base, cookie: { sameSite: 'none', secure: false } }, {}),
-    ).toThrow(/SameSite "none" needs a Secure cookie/);
+    ).toThrow(/cookie\.sameSite "none" needs a Secure cookie: drop cookie\.secure: false/);
   });
 });
