@@ -15,6 +15,7 @@ import { httpCarrier } from '../lib/context/carrier.js';
 import { ClaimsWatermark } from '../lib/session/claims-watermark.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
+import { emulatorOptions } from '../test/e2e/support/emulator-options.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -94,9 +95,9 @@ class BenchController {
 @Module({
   imports: [
     AuthKitModule.forRoot({
-      ...emulator.connection(),
+      ...emulatorOptions(emulator),
       cookiePassword: PASSWORD,
-      liveFlags: { pollingIntervalMs: POLL_MS },
+      flags: { live: { pollingIntervalMs: POLL_MS } },
     }),
   ],
   controllers: [BenchController],

@@ -176,10 +176,12 @@ async function countAll<K extends string>(probes: Record<K, Probe>): Promise<Rec
   return results;
 }
 
+// The old lib predates the option groups: it finds the emulator under the flat names.
+const oldAuthkit = { ...authkit, ...emulator.connection() };
 const http1 = (lib: string | undefined, platform: 'express' | 'fastify'): AppSpec => ({
   kind: 'http',
   platform,
-  ...(lib ? { lib, authkit } : {}),
+  ...(lib ? { lib, authkit: lib === NEW_LIB ? authkit : oldAuthkit } : {}),
 });
 const counts = { warm: WARM, counted: COUNTED };
 const started = Date.now();

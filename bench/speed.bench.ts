@@ -7,14 +7,14 @@
 // seconds: wrk takes no fractions), BENCH_CONNECTIONS (16), BENCH_THREADS (1),
 // BENCH_PLATFORMS / BENCH_RATE_PLATFORMS (express,fastify), BENCH_RATE_SECONDS (5),
 // BENCH_MICRO_OPS (2000 first-sight reads per round), BENCH_MICRO_SECONDS (0.4),
-// BENCH_AUTHKIT_OPTIONS (JSON, extra forRoot options, e.g. '{"verifyOnThreadPool":false}'),
+// BENCH_AUTHKIT_OPTIONS (JSON, extra forRoot options, e.g. '{"tokens":{"verifyOnThreadPool":false}}'),
 // BENCH_GENERATOR=node (the node worker instead of wrk), BENCH_VERBOSE=1 (progress on stderr).
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { AuthKitModule } from '../lib/index.js';
+import { AuthKitModule, type AuthKitTokenOptions } from '../lib/index.js';
 import { httpCarrier } from '../lib/context/carrier.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { startApp, type AppHandle, type AppMemory, type SdkRouteOptions } from './support/apps.js';
@@ -55,7 +55,7 @@ const MICRO_SECONDS = env('BENCH_MICRO_SECONDS', 0.4);
 const POOL_SMALL = 10_000;
 const POOL_LARGE = 50_000;
 /**
- * Extra `forRoot` options for every AuthKit app (JSON), e.g. '{"verifyOnThreadPool":false}'.
+ * Extra `forRoot` options for every AuthKit app (JSON), e.g. '{"tokens":{"verifyOnThreadPool":false}}'.
  * None by default: the rows measure the defaults (a 50,000-session cache holds the large pool).
  */
 const EXTRA_OPTIONS = JSON.parse(process.env.BENCH_AUTHKIT_OPTIONS ?? '{}') as Record<
@@ -95,10 +95,20 @@ const largePoolFile = files.write('pool-50k', 'wos-session', pool.sealed);
 
 // ---- in process: our session read against the crypto floor -------------------------------------
 
-/** A resolver of its own module: `verifyOnThreadPool` differs between the first-sight rows. */
+/** A resolver of its own module: `tokens.verifyOnThreadPool` differs between the first-sight rows. */
 async function resolverWith(verifyOnThreadPool: boolean) {
   @Module({
-    imports: [AuthKitModule.forRoot({ ...authkit, ...EXTRA_OPTIONS, verifyOnThreadPool })],
+    imports: [
+      AuthKitModule.forRoot({
+        ...authkit,
+        ...EXTRA_OPTIONS,
+        // Extra token options kept: only where the RSA check runs differs.
+        tokens: {
+          ...(EXTRA_OPTIONS.tokens as AuthKitTokenOptions | undefined),
+          verifyOnThreadPool,
+        },
+      }),
+    ],
   })
   class MicroModule {}
   const app = await NestFactory.create(MicroModule, { logger: ['error'] });

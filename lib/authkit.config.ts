@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_COOKIE_NAME } from './authkit.constants.js';
 import type { AuthKitConfig, AuthKitModuleOptions } from './authkit.options.js';
+import { groupOptions } from './authkit.option-aliases.js';
 import { liveFlagsConfig } from './flags/live-flags.config.js';
 import type { MeterProviderLike } from './metrics/meter-provider.js';
 import { cookiePasswords } from './session/iron.js';
@@ -18,10 +19,13 @@ export function resolveAuthKitConfig(
   options: AuthKitModuleOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): AuthKitConfig {
+  // Each group from its own members or, until 1.0, their flat aliases.
+  const { groups, conflicts } = groupOptions(options);
+  const { cookie, api, tokens, refresh, signIn, flags } = groups;
   const clientId = options.clientId ?? env.WORKOS_CLIENT_ID;
   const apiKey = options.apiKey ?? env.WORKOS_API_KEY;
   const cookiePasswordInput = options.cookiePassword ?? env.WORKOS_COOKIE_PASSWORD;
-  const problems: string[] = [];
+  const problems: string[] = [...conflicts];
   if (!clientId) {
     problems.push('clientId is missing: pass { clientId } or set WORKOS_CLIENT_ID (client_...).');
   }
@@ -51,48 +55,48 @@ export function resolveAuthKitConfig(
     );
   }
   const trustedOrigins: string[] = [];
-  for (const origin of options.trustedOrigins ?? []) {
+  for (const origin of signIn.trustedOrigins ?? []) {
     const url = parseAbsoluteUrl(origin);
     if (url && url.origin === origin.replace(/\/$/, '')) trustedOrigins.push(url.origin);
     else {
       problems.push(
-        `trustedOrigins entry "${origin.slice(0, 100)}" is not an origin: write scheme://host[:port], no path.`,
+        `signIn.trustedOrigins entry "${origin.slice(0, 100)}" is not an origin: write scheme://host[:port], no path.`,
       );
     }
   }
   if (
-    options.maxClaimAge !== undefined &&
-    !(Number.isFinite(options.maxClaimAge) && options.maxClaimAge > 0)
+    tokens.maxClaimAge !== undefined &&
+    !(Number.isFinite(tokens.maxClaimAge) && tokens.maxClaimAge > 0)
   ) {
-    problems.push('maxClaimAge must be a positive number of seconds (or left out).');
+    problems.push('tokens.maxClaimAge must be a positive number of seconds (or left out).');
   }
   if (
-    options.sessionCacheSize !== undefined &&
-    !(Number.isInteger(options.sessionCacheSize) && options.sessionCacheSize >= 0)
+    tokens.cacheSize !== undefined &&
+    !(Number.isInteger(tokens.cacheSize) && tokens.cacheSize >= 0)
   ) {
     problems.push(
-      'sessionCacheSize must be a whole number of sessions ≥ 0 (0 turns the cache off), or left ' +
+      'tokens.cacheSize must be a whole number of sessions ≥ 0 (0 turns the cache off), or left ' +
         `out for the default (${DEFAULT_SESSION_CACHE_SIZE}).`,
     );
   }
-  if (options.verifyOnThreadPool !== undefined && typeof options.verifyOnThreadPool !== 'boolean') {
-    problems.push('verifyOnThreadPool must be true or false (default true), or left out.');
+  if (tokens.verifyOnThreadPool !== undefined && typeof tokens.verifyOnThreadPool !== 'boolean') {
+    problems.push('tokens.verifyOnThreadPool must be true or false (default true), or left out.');
   }
   if (
-    options.refreshBufferSeconds !== undefined &&
-    !(Number.isFinite(options.refreshBufferSeconds) && options.refreshBufferSeconds >= 0)
+    refresh.bufferSeconds !== undefined &&
+    !(Number.isFinite(refresh.bufferSeconds) && refresh.bufferSeconds >= 0)
   ) {
     problems.push(
-      'refreshBufferSeconds must be a number of seconds ≥ 0 (0 refreshes only at exp), or left ' +
+      'refresh.bufferSeconds must be a number of seconds ≥ 0 (0 refreshes only at exp), or left ' +
         'out for the default (60 s; 30 s for tokens that live 5 minutes or less).',
     );
   }
   if (
-    options.flagDeniedStatus !== undefined &&
-    options.flagDeniedStatus !== 403 &&
-    options.flagDeniedStatus !== 404
+    flags.deniedStatus !== undefined &&
+    flags.deniedStatus !== 403 &&
+    flags.deniedStatus !== 404
   ) {
-    problems.push('flagDeniedStatus must be 403 (the default) or 404 (hides the feature).');
+    problems.push('flags.deniedStatus must be 403 (the default) or 404 (hides the feature).');
   }
   if (
     options.largeSessions !== undefined &&
@@ -129,12 +133,11 @@ export function resolveAuthKitConfig(
         'WORKOS_API_KEY, or drop apiKeys.',
     );
   }
-  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-  const cookieSecure =
-    options.cookieSecure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
-  if (options.cookieSameSite === 'none' && !cookieSecure) {
+  const requestTimeoutMs = api.timeoutMs ?? 5000;
+  const cookieSecure = cookie.secure ?? (redirectUri ? redirectUri.protocol === 'https:' : true);
+  if (cookie.sameSite === 'none' && !cookieSecure) {
     problems.push(
-      'cookieSameSite "none" needs a Secure cookie: drop cookieSecure: false (or use an https redirectUri).',
+      'cookie.sameSite "none" needs a Secure cookie: drop cookie.secure: false (or use an https redirectUri).',
     );
   }
   if (problems.length > 0 || !clientId || !passwords.ok || metrics === undefined) {
@@ -144,43 +147,43 @@ export function resolveAuthKitConfig(
   const store = options.store ?? new MemoryStore();
   const apiBaseUrl = options.workos
     ? options.workos.baseURL
-    : baseUrl(options.apiHostname ?? 'api.workos.com', options.https ?? true, options.port);
+    : baseUrl(api.hostname ?? 'api.workos.com', api.https ?? true, api.port);
   const issuers =
-    options.issuer === undefined
+    tokens.issuer === undefined
       ? [apiBaseUrl, `${apiBaseUrl}/user_management/${clientId}`]
-      : [options.issuer].flat();
+      : [tokens.issuer].flat();
   return {
     clientId,
     apiKey,
     cookies,
     cookiePassword: passwords.passwords,
     cookie: {
-      name: options.cookieName ?? DEFAULT_COOKIE_NAME,
-      domain: options.cookieDomain,
+      name: cookie.name ?? DEFAULT_COOKIE_NAME,
+      domain: cookie.domain,
       secure: cookieSecure,
-      sameSite: options.cookieSameSite ?? 'lax',
-      maxAge: options.cookieMaxAge ?? DEFAULT_COOKIE_MAX_AGE,
+      sameSite: cookie.sameSite ?? 'lax',
+      maxAge: cookie.maxAge ?? DEFAULT_COOKIE_MAX_AGE,
     },
     apiBaseUrl,
     issuers,
     jwksUrl: `${apiBaseUrl}/sso/jwks/${encodeURIComponent(clientId)}`,
-    clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
-    refreshBufferSeconds: options.refreshBufferSeconds,
+    clockToleranceSeconds: tokens.clockToleranceSeconds ?? 30,
+    refreshBufferSeconds: refresh.bufferSeconds,
     requestTimeoutMs,
-    refreshTimeoutMs: options.refreshTimeoutMs ?? 3 * requestTimeoutMs,
-    sessionCacheSize: options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE,
-    verifyOnThreadPool: options.verifyOnThreadPool ?? true,
+    refreshTimeoutMs: refresh.timeoutMs ?? 3 * requestTimeoutMs,
+    sessionCacheSize: tokens.cacheSize ?? DEFAULT_SESSION_CACHE_SIZE,
+    verifyOnThreadPool: tokens.verifyOnThreadPool ?? true,
     redirectUri,
     allowedOrigins: [...(redirectUri ? [redirectUri.origin] : []), ...trustedOrigins],
-    callback: options.callback ?? {},
-    signOutReturnTo: options.signOutReturnTo,
-    maxClaimAge: options.maxClaimAge,
-    liveFlags: liveFlagsConfig(options.liveFlags),
+    callback: signIn.callback ?? {},
+    signOutReturnTo: signIn.signOutReturnTo,
+    maxClaimAge: tokens.maxClaimAge,
+    liveFlags: liveFlagsConfig(flags.live),
     webhookSecret: options.webhookSecret ?? env.WORKOS_WEBHOOK_SECRET,
     audit: options.audit ?? 'debug',
     store,
     largeSessions: options.largeSessions ?? (store.shared ? 'store' : 'refuse'),
-    flagDeniedStatus: options.flagDeniedStatus ?? 403,
+    flagDeniedStatus: flags.deniedStatus ?? 403,
     metrics,
     apiKeys,
   };

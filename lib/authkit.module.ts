@@ -20,6 +20,7 @@ import {
 } from './authkit.constants.js';
 import { AUTHKIT_MODULE_OPTIONS, AuthKitConfigurableModule } from './authkit.module-definition.js';
 import { resolveAuthKitConfig } from './authkit.config.js';
+import { deprecationWarning, groupOptions } from './authkit.option-aliases.js';
 import type { AuthKitConfig, AuthKitModuleOptions } from './authkit.options.js';
 import { FlagAudit } from './flags/flag-audit.service.js';
 import { FlagDrift } from './flags/flag-drift.js';
@@ -77,7 +78,12 @@ import { SessionService } from './session/session.service.js';
     {
       provide: AUTHKIT_CONFIG,
       inject: [AUTHKIT_MODULE_OPTIONS],
-      useFactory: (options: AuthKitModuleOptions) => resolveAuthKitConfig(options),
+      // Once per module instance: the flat names used, each with its grouped spelling.
+      useFactory: (options: AuthKitModuleOptions) => {
+        const warning = deprecationWarning(options);
+        if (warning) new Logger('AuthKit').warn(warning);
+        return resolveAuthKitConfig(options);
+      },
     },
     {
       provide: WORKOS_CLIENT,
@@ -185,11 +191,12 @@ function workosClient(
   config: AuthKitConfig,
   timeout: number,
 ): WorkOS {
+  const { api } = groupOptions(options).groups;
   return new WorkOS(config.apiKey, {
     clientId: config.clientId,
-    apiHostname: options.apiHostname,
-    https: options.https,
-    port: options.port,
+    apiHostname: api.hostname,
+    https: api.https,
+    port: api.port,
     timeout,
     // A user is waiting: fail fast and keep the cookie; the next request tries again.
     maxRetries: 0,

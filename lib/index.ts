@@ -1,6 +1,15 @@
 export { AuthKitModule } from './authkit.module.js';
 export type { AuthKitModuleExtras } from './authkit.module-definition.js';
-export type { AuthKitModuleOptions } from './authkit.options.js';
+export type {
+  AuthKitApiOptions,
+  AuthKitCookieOptions,
+  AuthKitFlagOptions,
+  AuthKitLiveFlagsOptions,
+  AuthKitModuleOptions,
+  AuthKitRefreshOptions,
+  AuthKitSignInOptions,
+  AuthKitTokenOptions,
+} from './authkit.options.js';
 export type {
   SignInCallbacks,
   SignInErrorEvent,

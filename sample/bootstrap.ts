@@ -41,12 +41,16 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
     authkit = {
       redirectUri: env.WORKOS_REDIRECT_URI ?? `${origin}/auth/callback`,
       routes: true,
-      liveFlags: true,
+      flags: { live: true },
     };
   } else {
     demo = await startDemoEmulator(`${origin}/auth/callback`);
+    // connection() speaks the WorkOS client's names; the module takes the host under `api`.
+    const { clientId, apiKey, ...host } = demo.emulator.connection();
     authkit = {
-      ...demo.emulator.connection(),
+      clientId,
+      apiKey,
+      api: { hostname: host.apiHostname, port: host.port, https: host.https },
       // The emulator sends signed webhooks as WorkOS would: a role change or a revoked session
       // reaches the app at once (flags too, before the next poll).
       webhooks: true,
@@ -57,7 +61,7 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
       routes: true,
       // The runtime client sees flag changes within a poll (5 s at the fastest); a change then
       // refreshes every session on its next request, and the home page shows live vs token.
-      liveFlags: { pollingIntervalMs: 5000 },
+      flags: { live: { pollingIntervalMs: 5000 } },
     };
   }
 

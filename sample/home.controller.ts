@@ -108,7 +108,7 @@ ${this.demoBox()}`;
       expiry: 'its token had expired',
       flag_change: 'a flag change affected it',
       access_change: 'your membership, role or permissions changed',
-      max_age: 'its token was older than maxClaimAge',
+      max_age: 'its token was older than tokens.maxClaimAge',
       explicit: 'you asked',
     };
     const refreshedLine = replaced

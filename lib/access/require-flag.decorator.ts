@@ -48,7 +48,7 @@ export interface RequireFlagOptions {
   maxClaimAge?: number;
   /**
    * How a denied flag answers: 403 `FLAG_DISABLED`, or 404 to hide that the feature exists.
-   * @default the module's `flagDeniedStatus` (403)
+   * @default the module's `flags.deniedStatus` (403)
    */
   deniedStatus?: 403 | 404;
 }

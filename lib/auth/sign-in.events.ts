@@ -6,7 +6,7 @@ import type { AccessTokenClaims } from '../session/session.types.js';
 export type { SignInErrorReason };
 
 /**
- * A signed-in user, before the session cookie is written: what `callback.onSuccess` receives.
+ * A signed-in user, before the session cookie is written: what `signIn.callback.onSuccess` receives.
  *
  * @example
  * ```ts
@@ -38,7 +38,7 @@ export interface SignInSuccessEvent {
 }
 
 /**
- * A refused sign-in callback: what `callback.onError` receives. Its `reason` can be
+ * A refused sign-in callback: what `signIn.callback.onError` receives. Its `reason` can be
  * `STATE_MISSING`, `STATE_INVALID`, `STATE_MISMATCH`, `STATE_EXPIRED`, `STATE_REPLAYED`,
  * `CODE_MISSING`, `AUTHORIZATION_DENIED`, `CODE_REJECTED` (400); `SIGN_IN_UNAVAILABLE` (503,
  * WorkOS unreachable); `SESSION_TOO_LARGE`, `ON_SUCCESS_FAILED` (500).
@@ -63,19 +63,21 @@ export interface SignInErrorEvent {
 }
 
 /**
- * Hooks of the sign-in callback route (`callback` option): provision users, choose where the
+ * Hooks of the sign-in callback route (`signIn.callback` option): provision users, choose where the
  * browser goes, show your own error page.
  *
  * @example
  * ```ts
  * AuthKitModule.forRoot({
  *   routes: true,
- *   callback: {
- *     onSuccess: async ({ user }) => {
- *       await users.upsert(user);
- *       return { returnTo: '/welcome' };
+ *   signIn: {
+ *     callback: {
+ *       onSuccess: async ({ user }) => {
+ *         await users.upsert(user);
+ *         return { returnTo: '/welcome' };
+ *       },
+ *       onError: ({ reason }) => ({ redirectTo: `/sign-in-failed?reason=${reason}` }),
  *     },
- *     onError: ({ reason }) => ({ redirectTo: `/sign-in-failed?reason=${reason}` }),
  *   },
  * });
  * ```

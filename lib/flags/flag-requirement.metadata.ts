@@ -10,7 +10,7 @@ export interface FlagRequirement {
   targets?: FlagTargetsOf;
   /** Seconds: refresh a cookie session with an older token before deciding. */
   maxClaimAge?: number;
-  /** How a denied flag answers here; default: the module's `flagDeniedStatus` (403). */
+  /** How a denied flag answers here; default: the module's `flags.deniedStatus` (403). */
   deniedStatus?: 403 | 404;
 }
 

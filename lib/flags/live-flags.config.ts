@@ -1,7 +1,7 @@
-import type { AuthKitConfig, AuthKitModuleOptions } from '../authkit.options.js';
+import type { AuthKitConfig, AuthKitFlagOptions } from '../authkit.options.js';
 
 /**
- * The `liveFlags` option resolved; undefined when off. The SDK's runtime client polls every 5 s
+ * The `flags.live` option resolved; undefined when off. The SDK's runtime client polls every 5 s
  * at the fastest, 30 s by default. Throws on an unknown evaluator.
  *
  * @example
@@ -9,9 +9,7 @@ import type { AuthKitConfig, AuthKitModuleOptions } from '../authkit.options.js'
  * liveFlagsConfig(true); // { pollingIntervalMs: 30_000, maxStalenessMs: 90_000, evaluator: 'authkit' }
  * ```
  */
-export function liveFlagsConfig(
-  option: AuthKitModuleOptions['liveFlags'],
-): AuthKitConfig['liveFlags'] {
+export function liveFlagsConfig(option: AuthKitFlagOptions['live']): AuthKitConfig['liveFlags'] {
   if (!option) return undefined;
   const pollingIntervalMs = Math.max(
     5000,
@@ -22,7 +20,7 @@ export function liveFlagsConfig(
   const evaluator: unknown = (option === true ? undefined : option.evaluator) ?? 'authkit';
   if (evaluator !== 'authkit' && evaluator !== 'sdk') {
     throw new Error(
-      `AuthKitModule is misconfigured:\n- liveFlags.evaluator must be 'authkit' (the default: ` +
+      `AuthKitModule is misconfigured:\n- flags.live.evaluator must be 'authkit' (the default: ` +
         `WorkOS's documented rules) or 'sdk' (the installed SDK's own); got ${String(evaluator).slice(0, 100)}.`,
     );
   }

@@ -71,7 +71,7 @@ export function liveEvaluator(kind: LiveEvaluatorKind, client: EvaluatingClient)
  * The live flag configuration, from the SDK's FeatureFlagsRuntimeClient: in-memory evaluation
  * (no API call per request), refreshed by polling. Every change it sees is recorded, scoped to
  * the sessions it can affect (flag-change-scope.ts).
- * Started at boot when `liveFlags` is set or any route asks for `fresh` decisions.
+ * Started at boot when `flags.live` is set or any route asks for `fresh` decisions.
  */
 @Injectable()
 export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
@@ -99,7 +99,7 @@ export class LiveFlags implements OnModuleInit, OnApplicationShutdown {
     if (!settings) return;
     if (!this.config.apiKey) {
       throw new Error(
-        'AuthKitModule live flags (liveFlags, or a @RequireFlag with fresh or targets) read ' +
+        'AuthKitModule live flags (flags.live, or a @RequireFlag with fresh or targets) read ' +
           "WorkOS's flag configuration, which needs an API key: pass { apiKey } or set " +
           'WORKOS_API_KEY.',
       );

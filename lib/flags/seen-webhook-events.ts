@@ -4,7 +4,7 @@ import { storeKeys, type Store } from '../store/store.js';
 
 /**
  * How long an event id is remembered: longer than a signature stays valid (the SDK accepts
- * timestamps up to 180 s old, ours up to `clockToleranceSeconds` ahead), so a captured delivery
+ * timestamps up to 180 s old, ours up to `tokens.clockToleranceSeconds` ahead), so a captured delivery
  * cannot be replayed once its id is forgotten.
  */
 export const WEBHOOK_EVENT_MEMORY_MS = 10 * 60_000;

@@ -25,7 +25,7 @@ import { resolutionOf } from './resolution-details.js';
 export interface AuthKitFlagProviderOptions {
   /**
    * Decide every evaluation from the live configuration, as `@RequireFlag(…, { fresh })` does
-   * (`liveFlags` must be on). While live flags cannot answer: ERROR `PROVIDER_NOT_READY` (the
+   * (`flags.live` must be on). While live flags cannot answer: ERROR `PROVIDER_NOT_READY` (the
    * caller's default), or with `{ onUnavailable: 'claim' }` the token's claim (reason
    * `STALE` when it predates a change).
    * @default false

@@ -21,13 +21,13 @@ const NO_ANSWER: Record<
     errorCode: ErrorCode.PROVIDER_NOT_READY,
     errorMessage:
       'FLAGS_UNAVAILABLE: live flags have not been polled recently, or not since the last flag ' +
-      'change: check the WorkOS API is reachable (liveFlags must be set for live evaluations)',
+      'change: check the WorkOS API is reachable (flags.live must be set for live evaluations)',
   },
   STALE_CLAIMS: {
     errorCode: ErrorCode.GENERAL,
     errorMessage:
       "STALE_CLAIMS: the token's feature_flags claim predates a flag change and live flags " +
-      'cannot answer: the client should refresh its token, or turn on liveFlags',
+      'cannot answer: the client should refresh its token, or turn on flags.live',
   },
   REFRESH_UNAVAILABLE: {
     errorCode: ErrorCode.GENERAL,

@@ -26,7 +26,7 @@ const UTF8 = new TextDecoder();
  * (`jwk`/`jku` headers are never used), no `crit` extensions, issuer pinned, `exp`/`sid`/`iat`
  * required. `JwksKeySet` holds the keys (the last good set survives failed or empty answers);
  * the signature itself is checked with node:crypto, ~3x less CPU per request than jose's
- * WebCrypto path, on the threadpool unless `verifyOnThreadPool` is false. Expiry is judged
+ * WebCrypto path, on the threadpool unless `tokens.verifyOnThreadPool` is false. Expiry is judged
  * after the signature, so an expired token still yields a trustworthy `org_id`.
  */
 @Injectable()

@@ -97,7 +97,7 @@ export class CookieRenewal {
   }
 
   /**
-   * Refreshes a still-valid cookie session that is due (`refreshBufferSeconds`) or stale
+   * Refreshes a still-valid cookie session that is due (`refresh.bufferSeconds`) or stale
    * (issued before `notBefore`). When WorkOS cannot be reached it is kept until its `exp`,
    * marked `stale` only when its claims are: a due token's flags are as current as ever.
    * A terminal failure (refresh token revoked) ends it now: WorkOS says the session is over.

@@ -22,7 +22,7 @@ import { VerifiedSessionCache } from './verified-session.cache.js';
 /**
  * Turns a request into a session once: the first of guard / interceptor / service to ask
  * starts the work, the others await the same promise. Refreshes a genuine cookie session in its
- * own organization when its token is expired or about to (`refreshBufferSeconds`) and writes
+ * own organization when its token is expired or about to (`refresh.bufferSeconds`) and writes
  * the new cookie on the response: a handler never receives a cookie session's expired token.
  *
  * This file holds the memo and which credential a carrier presents; the paths live beside it:

@@ -14,6 +14,7 @@ import { RedisStore } from '../../lib/redis/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { freePort, OwnRedis, ready } from '../e2e/support/own-redis.js';
 import { CAROL, ORG_A, startSeededEmulator } from '../e2e/support/seed.js';
+import { emulatorOptions } from '../e2e/support/emulator-options.js';
 
 @Controller()
 class PageController {
@@ -66,7 +67,7 @@ describe('a session larger than a cookie, in a real browser', () => {
     @Module({
       imports: [
         AuthKitModule.forRoot({
-          ...emulator.connection(),
+          ...emulatorOptions(emulator),
           cookiePassword: randomBytes(32).toString('base64url'),
           redirectUri: `${origin}/auth/callback`,
           routes: true,

@@ -38,18 +38,20 @@ describe.each<Platform>(['express', 'fastify'])('auth routes on %s', (platform) 
     t = await startApp(platform, emulator, {
       routes: true,
       redirectUri: REDIRECT_URI,
-      trustedOrigins: ['http://localhost:5173'],
-      callback: {
-        onSuccess: (event) => {
-          if (onSuccessMode === 'throw') throw new Error('provisioning failed');
-          provisioned.push(event);
-          return onSuccessMode === 'redirect' ? { returnTo: '/welcome' } : undefined;
-        },
-        onError: (event) => {
-          refused.push(event);
-          return event.reason === 'AUTHORIZATION_DENIED'
-            ? { redirectTo: '/signin-error' }
-            : undefined;
+      signIn: {
+        trustedOrigins: ['http://localhost:5173'],
+        callback: {
+          onSuccess: (event) => {
+            if (onSuccessMode === 'throw') throw new Error('provisioning failed');
+            provisioned.push(event);
+            return onSuccessMode === 'redirect' ? { returnTo: '/welcome' } : undefined;
+          },
+          onError: (event) => {
+            refused.push(event);
+            return event.reason === 'AUTHORIZATION_DENIED'
+              ? { redirectTo: '/signin-error' }
+              : undefined;
+          },
         },
       },
     });

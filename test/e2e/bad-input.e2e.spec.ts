@@ -58,7 +58,7 @@ describe.each<[Platform, boolean]>([
 
   beforeAll(async () => {
     emulator = await startSeededEmulator();
-    t = await startApp(platform, emulator, { verifyOnThreadPool });
+    t = await startApp(platform, emulator, { tokens: { verifyOnThreadPool } });
     const jwks = (await (await fetch(`${emulator.url}/sso/jwks/${emulator.clientId}`)).json()) as {
       keys: JWK[];
     };

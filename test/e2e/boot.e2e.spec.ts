@@ -4,6 +4,7 @@ import request from 'supertest';
 import { AuthKitModule, RequireFlag } from '../../lib/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD } from './support/app.fixture.js';
+import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 
 @Controller()
@@ -44,14 +45,16 @@ describe('module configuration', () => {
     Test.createTestingModule({ imports: [AuthKitModule.forRoot(options)] }).compile();
 
   it('fails at boot on a short cookie password, saying how to fix it', async () => {
-    await expect(boot({ ...emulator.connection(), cookiePassword: 'too-short' })).rejects.toThrow(
+    await expect(
+      boot({ ...emulatorOptions(emulator), cookiePassword: 'too-short' }),
+    ).rejects.toThrow(
       /cookiePassword must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
     );
   });
 
   it('issue 10.13: fails at boot on a short password in a rotation map, naming its id and the fix', async () => {
     const rotated = { 2: COOKIE_PASSWORD, 1: 'too-short' };
-    await expect(boot({ ...emulator.connection(), cookiePassword: rotated })).rejects.toThrow(
+    await expect(boot({ ...emulatorOptions(emulator), cookiePassword: rotated })).rejects.toThrow(
       /cookiePassword id "1" must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
     );
   });
@@ -66,7 +69,7 @@ describe('module configuration', () => {
 
   it('fails at boot when the auth routes are on without a redirect URI, naming the env var', async () => {
     delete process.env.WORKOS_REDIRECT_URI;
-    const options = { ...emulator.connection(), cookiePassword: COOKIE_PASSWORD };
+    const options = { ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD };
     await expect(boot({ ...options, routes: true })).rejects.toThrow(
       /routes need redirectUri.*WORKOS_REDIRECT_URI/s,
     );
@@ -74,12 +77,16 @@ describe('module configuration', () => {
       /redirectUri must be an absolute http\(s\) URL/,
     );
     await expect(
-      boot({ ...options, redirectUri: 'https://a.test/cb', trustedOrigins: ['https://b.test/x'] }),
-    ).rejects.toThrow(/trustedOrigins entry "https:\/\/b.test\/x" is not an origin/);
+      boot({
+        ...options,
+        redirectUri: 'https://a.test/cb',
+        signIn: { trustedOrigins: ['https://b.test/x'] },
+      }),
+    ).rejects.toThrow(/signIn\.trustedOrigins entry "https:\/\/b.test\/x" is not an origin/);
   });
 
   it('falls back to WORKOS_CLIENT_ID / WORKOS_API_KEY / WORKOS_COOKIE_PASSWORD', async () => {
-    const { clientId, apiKey, ...host } = emulator.connection();
+    const { clientId, apiKey, ...host } = emulatorOptions(emulator);
     process.env.WORKOS_CLIENT_ID = clientId;
     process.env.WORKOS_API_KEY = apiKey;
     process.env.WORKOS_COOKIE_PASSWORD = COOKIE_PASSWORD;
@@ -93,7 +100,7 @@ describe('module configuration', () => {
   it('forRootAsync takes options from an injected provider', async () => {
     @Injectable()
     class Settings {
-      readonly authkit = { ...emulator.connection(), cookiePassword: COOKIE_PASSWORD };
+      readonly authkit = { ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD };
     }
     @Module({ providers: [Settings], exports: [Settings] })
     class SettingsModule {}

@@ -15,6 +15,7 @@ import { AuthKitException, AuthKitModule, RequireFlag } from '../../lib/index.js
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD, type Platform } from './support/app.fixture.js';
 import { ALICE, ORG_A, startSeededEmulator } from './support/seed.js';
+import { emulatorOptions } from './support/emulator-options.js';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -56,7 +57,7 @@ async function start(
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         redirectUri: `${ORIGIN}/auth/callback`,
         webhookSecret: 'whsec_error_model',

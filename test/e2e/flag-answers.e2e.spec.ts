@@ -90,7 +90,7 @@ describe.each<Platform>(['express', 'fastify'])('flag answers on %s', (platform)
       emulator,
       {
         audit: { record: (d) => d.event === 'flag_decision' && decisions.push(d) },
-        ...(live ? { liveFlags: { pollingIntervalMs: 5000 } } : {}),
+        ...(live ? { flags: { live: { pollingIntervalMs: 5000 } } } : {}),
       },
       [AnswersController, WorkspaceController],
     );

@@ -20,6 +20,7 @@ import {
   sessionCookieFrom,
   type Platform,
 } from './support/app.fixture.js';
+import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, BOB, CAROL, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const WEBHOOK_SECRET = 'whsec_e2e_freshness';
@@ -82,7 +83,7 @@ async function startFreshApp(
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         ...options,
       }),
@@ -147,7 +148,9 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
     (await request(t.server).get(path).set('Cookie', cookie)).status;
 
   it('the reported scenario: "Some: X" widened to "All" — after the runtime client sees it, no request decides on a stale claim', async () => {
-    const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+    const t = await startFreshApp(platform, emulator, {
+      flags: { live: { pollingIntervalMs: 5000 } },
+    });
     try {
       const s = await sessions();
       expect(await status(t, '/beta', s.aliceB)).toBe(200);
@@ -181,8 +184,8 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
     }
   }, 30_000);
 
-  it('maxClaimAge alone bounds staleness by age: older tokens are refreshed before the decision', async () => {
-    const t = await startFreshApp(platform, emulator, { maxClaimAge: 60 });
+  it('tokens.maxClaimAge alone bounds staleness by age: older tokens are refreshed before the decision', async () => {
+    const t = await startFreshApp(platform, emulator, { tokens: { maxClaimAge: 60 } });
     try {
       const old = await cookieFor(ALICE, ORG_A, 90);
       const young = await cookieFor(ALICE, ORG_A, 0);
@@ -255,7 +258,9 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
 
   describe('change-scoped: a change refreshes only the sessions it can affect', () => {
     it("the runtime client's change is scoped the same way", async () => {
-      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      const t = await startFreshApp(platform, emulator, {
+        flags: { live: { pollingIntervalMs: 5000 } },
+      });
       try {
         const cookies = await jar();
         const moved = nextMove(t.watermark);
@@ -410,7 +415,9 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
 
   describe('fresh decisions and explain', () => {
     it('decides from the live configuration and logs drift once per (flag, org, token)', async () => {
-      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      const t = await startFreshApp(platform, emulator, {
+        flags: { live: { pollingIntervalMs: 5000 } },
+      });
       try {
         // A Bearer token whose claim says beta although the live rule (Some: ORG_B) says no.
         const now = Math.floor(Date.now() / 1000);
@@ -453,7 +460,9 @@ describe.each<Platform>(['express', 'fastify'])('fresh flags on %s', (platform) 
 
     it('fails closed while live flags are unavailable, unless the route opts into the claim', async () => {
       emulator.fault('sdk-flags', { status: 500 });
-      const t = await startFreshApp(platform, emulator, { liveFlags: { pollingIntervalMs: 5000 } });
+      const t = await startFreshApp(platform, emulator, {
+        flags: { live: { pollingIntervalMs: 5000 } },
+      });
       try {
         const cookie = await cookieFor(ALICE, ORG_B);
         const res = await request(t.server).get('/beta-fresh').set('Cookie', cookie);

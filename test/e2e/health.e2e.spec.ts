@@ -16,6 +16,7 @@ import { RedisStore } from '../../lib/redis/index.js';
 import { AuthKitHealthIndicator } from '../../lib/terminus/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { CapturingLogger, COOKIE_PASSWORD } from './support/app.fixture.js';
+import { emulatorOptions } from './support/emulator-options.js';
 import { OwnRedis, ready, storeClient } from './support/own-redis.js';
 import { startSeededEmulator } from './support/seed.js';
 
@@ -88,7 +89,7 @@ describe('AuthKitHealthIndicator over HTTP', () => {
       imports: [
         TerminusModule.forRoot(),
         AuthKitModule.forRoot({
-          ...emulator.connection(),
+          ...emulatorOptions(emulator),
           cookiePassword: COOKIE_PASSWORD,
           ...options,
         }),
@@ -290,7 +291,7 @@ describe('AuthKitHealthIndicator over HTTP', () => {
 
   describe('live flags', () => {
     it('up while polled; down once the configuration is older than maxStalenessMs', async () => {
-      await start({ liveFlags: { pollingIntervalMs: 5000 } });
+      await start({ flags: { live: { pollingIntervalMs: 5000 } } });
       const fresh = await probe();
       expect(fresh.status).toBe(200);
       expect(fresh.body.details.authkit.liveFlags).toEqual({
@@ -326,7 +327,7 @@ describe('AuthKitHealthIndicator over HTTP', () => {
 
     it('never polled: down, saying so', async () => {
       emulator.fault('sdk-flags', { status: 500 });
-      await start({ liveFlags: { pollingIntervalMs: 5000 } });
+      await start({ flags: { live: { pollingIntervalMs: 5000 } } });
       const res = await probe();
       expect(res.status).toBe(503);
       expect(res.body.error.authkit.liveFlags).toEqual({

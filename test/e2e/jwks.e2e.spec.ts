@@ -61,7 +61,7 @@ describe.each<Platform>(['express', 'fastify'])('JWKS key set on %s', (platform)
   const bearer = (token: string) =>
     request(t!.server).get('/guarded').set('Authorization', `Bearer ${token}`);
 
-  async function startWarm(options: { requestTimeoutMs?: number } = {}): Promise<void> {
+  async function startWarm(options: { api?: { timeoutMs: number } } = {}): Promise<void> {
     t = await startApp(platform, emulator, options);
     expect((await bearer(await freshToken())).status).toBe(200);
   }
@@ -132,11 +132,11 @@ describe.each<Platform>(['express', 'fastify'])('JWKS key set on %s', (platform)
 
   it.each<[string, EmulatorFault]>([
     ['500', { status: 500 }],
-    ['hanging past requestTimeoutMs', { delayMs: 1000 }],
+    ['hanging past api.timeoutMs', { delayMs: 1000 }],
   ])(
     'issue 10.7: JWKS %s with no keys known: 503 JWKS_UNAVAILABLE with Retry-After, never 500, no fetch per request; served once it answers',
     async (_name, fault) => {
-      t = await startApp(platform, emulator, { requestTimeoutMs: 300 });
+      t = await startApp(platform, emulator, { api: { timeoutMs: 300 } });
       emulator.fault('jwks', fault);
       const fetchesBefore = emulator.calls.jwks;
       for (let i = 0; i < 10; i++) expectKeySetGap(await bearer(await freshToken()));

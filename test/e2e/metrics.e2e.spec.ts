@@ -251,8 +251,8 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
       });
     });
 
-    it('cause max_age: a token older than maxClaimAge, refreshed once', async () => {
-      const app = await start({ maxClaimAge: 30 });
+    it('cause max_age: a token older than tokens.maxClaimAge, refreshed once', async () => {
+      const app = await start({ tokens: { maxClaimAge: 30 } });
       const old = await cookieFor(ALICE, ORG_B, { issuedSecondsAgo: 60 });
       expect((await get(app, '/guarded', old)).status).toBe(200);
       expect(samples(await prometheus.scrape(), REFRESHES)).toEqual({
@@ -379,7 +379,7 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
   describe('live flags', () => {
     it('authkit.flag.drift counts a disagreement once per (flag, organization, token); config_age is the last good poll', async () => {
       const bootedAt = Date.now();
-      const app = await start({ liveFlags: { pollingIntervalMs: 5000 } }, [LiveController]);
+      const app = await start({ flags: { live: { pollingIntervalMs: 5000 } } }, [LiveController]);
       const bearer = `Bearer ${await driftingToken()}`;
       const claim = await request(app.server).get('/flags/beta').set('Authorization', bearer);
       expect(claim.status).toBe(200);
@@ -397,7 +397,7 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
 
     // Needs FlagGuard to call AuthKitMetrics.flagDecision(source, allowed) for each requirement.
     it('authkit.flag.decisions by source and outcome', async () => {
-      const app = await start({ liveFlags: { pollingIntervalMs: 5000 } }, [LiveController]);
+      const app = await start({ flags: { live: { pollingIntervalMs: 5000 } } }, [LiveController]);
       expect((await get(app, '/flags/beta', await cookieFor(ALICE, ORG_B))).status).toBe(200);
       expect((await get(app, '/flags/beta', await cookieFor(ALICE, ORG_A))).status).toBe(403);
       expect((await get(app, '/live/beta', await cookieFor(ALICE, ORG_B))).status).toBe(200);
@@ -436,7 +436,7 @@ describe('OpenTelemetry metrics, scraped from a Prometheus exporter (express)', 
         emulator,
         {
           ...(metricsOption === undefined ? {} : { metrics: metricsOption }),
-          liveFlags: { pollingIntervalMs: 5000 },
+          flags: { live: { pollingIntervalMs: 5000 } },
           store: new UnreachableStore(true),
         },
         [LiveController],

@@ -40,6 +40,7 @@ import {
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { connect, startWsApp } from '../transports/support/ws-app.js';
 import { COOKIE_PASSWORD, startApp, type TestApp } from './support/app.fixture.js';
+import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 interface Ask {
@@ -78,7 +79,9 @@ class OpenFeatureController {
 /** What `getBooleanDetails` answered, as JSON. */
 type Details = EvaluationDetails<boolean>;
 
-const LIVE = { liveFlags: { pollingIntervalMs: 5000 } } satisfies Partial<AuthKitModuleOptions>;
+const LIVE = {
+  flags: { live: { pollingIntervalMs: 5000 } },
+} satisfies Partial<AuthKitModuleOptions>;
 
 /** Resolves with the next `ConfigurationChanged` the OpenFeature API relays. */
 function nextConfigurationChange(): Promise<EventDetails | undefined> {
@@ -220,9 +223,9 @@ describe('AuthKitFlagProvider through the OpenFeature server SDK', () => {
     }
   });
 
-  it('a Bearer token older than maxClaimAge is decided live; a younger one by its claim', async () => {
+  it('a Bearer token older than tokens.maxClaimAge is decided live; a younger one by its claim', async () => {
     emulator.setFlag('beta', { orgRule: 'all' }); // its claim below predates this
-    await start({ ...LIVE, maxClaimAge: 60 });
+    await start({ ...LIVE, tokens: { maxClaimAge: 60 } });
     const old = await bearerClaiming(ALICE, ORG_A, [], 90);
     expect(await details('beta', { bearer: old })).toEqual({
       flagKey: 'beta',
@@ -322,7 +325,7 @@ describe('AuthKitFlagProvider through the OpenFeature server SDK', () => {
     });
 
     it('live flags unavailable: the default, ERROR PROVIDER_NOT_READY', async () => {
-      await start({}, { fresh: true }); // no liveFlags, no fresh route: nothing polls
+      await start({}, { fresh: true }); // no flags.live, no fresh route: nothing polls
       const { cookie } = await session(ALICE, ORG_B);
       expect(await details('beta', { cookie }, { default: true })).toMatchObject({
         value: true,
@@ -537,7 +540,7 @@ describe('@openfeature/nestjs-sdk with AuthKitFlagProvider', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthKitModule.forRoot({
-          ...emulator.connection(),
+          ...emulatorOptions(emulator),
           cookiePassword: COOKIE_PASSWORD,
           ...LIVE,
         }),

@@ -5,6 +5,7 @@ import { AuthKitModule, RequireFlag, RequirePermission } from '../../lib/index.j
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD, startApp, type Platform, type TestApp } from './support/app.fixture.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
+import { emulatorOptions } from './support/emulator-options.js';
 
 @Controller('reports')
 class ReportsController {
@@ -26,8 +27,8 @@ class FreshController {
 
 /** The emulator's connection without its API key: what a resource server is given. */
 function clientOnly(emulator: WorkOSEmulator) {
-  const { clientId, apiHostname, port, https } = emulator.connection();
-  return { clientId, apiHostname, port, https };
+  const { clientId, api } = emulatorOptions(emulator);
+  return { clientId, api };
 }
 
 describe.each<Platform>(['express', 'fastify'])('resource-server mode on %s', (platform) => {

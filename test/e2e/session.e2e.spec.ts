@@ -221,7 +221,7 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
         redirectUri: 'http://localhost:3000/auth/callback',
         routes: true,
       });
-      const off = await startApp(platform, emulator, { cookieSecure: false });
+      const off = await startApp(platform, emulator, { cookie: { secure: false } });
       try {
         expect(await secureOf(https, '/me', 'wos-session', '127.0.0.1:3000')).toBe(true);
         expect(await secureOf(https, '/auth/login', 'wos-auth-state', '127.0.0.1:3000')).toBe(true);
@@ -290,9 +290,9 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       },
     );
 
-    it('issue 10.6: a refresh slower than requestTimeoutMs but within refreshTimeoutMs succeeds (no token spent for nothing)', async () => {
+    it('issue 10.6: a refresh slower than api.timeoutMs but within refresh.timeoutMs succeeds (no token spent for nothing)', async () => {
       // Other WorkOS calls give up after 150 ms; the grant waits 3× that by default.
-      const slow = await startApp(platform, emulator, { requestTimeoutMs: 150 });
+      const slow = await startApp(platform, emulator, { api: { timeoutMs: 150 } });
       try {
         const cookie = await cookieFor(ALICE, ORG_B, -120);
         emulator.fault('authenticate', { delayMs: 300, times: 1 });
@@ -306,10 +306,10 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       }
     });
 
-    it('issue 10.6: WorkOS spends the token but answers after refreshTimeoutMs: the invalid_grant that follows is 503 with the cookie kept, not a sign-out', async () => {
+    it('issue 10.6: WorkOS spends the token but answers after refresh.timeoutMs: the invalid_grant that follows is 503 with the cookie kept, not a sign-out', async () => {
       const slow = await startApp(platform, emulator, {
-        requestTimeoutMs: 100,
-        refreshTimeoutMs: 200,
+        api: { timeoutMs: 100 },
+        refresh: { timeoutMs: 200 },
       });
       try {
         const cookie = await cookieFor(ALICE, ORG_B, -120);
@@ -337,8 +337,8 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       }
     });
 
-    it('a refresh slower than refreshTimeoutMs → 503, cookie kept', async () => {
-      const slow = await startApp(platform, emulator, { requestTimeoutMs: 150 });
+    it('a refresh slower than refresh.timeoutMs → 503, cookie kept', async () => {
+      const slow = await startApp(platform, emulator, { api: { timeoutMs: 150 } });
       try {
         const cookie = await cookieFor(ALICE, ORG_B, -120);
         emulator.fault('authenticate', { delayMs: 1000, times: 1 });
@@ -482,9 +482,9 @@ describe.each<Platform>(['express', 'fastify'])('sessions and flags on %s', (pla
       expect(emulator.calls.refresh - before).toBe(1);
     });
 
-    it('issue 10.10: refreshBufferSeconds sets the margin (0: a cookie token is refreshed only at exp)', async () => {
-      const atExp = await startApp(platform, emulator, { refreshBufferSeconds: 0 });
-      const early = await startApp(platform, emulator, { refreshBufferSeconds: 600 });
+    it('issue 10.10: refresh.bufferSeconds sets the margin (0: a cookie token is refreshed only at exp)', async () => {
+      const atExp = await startApp(platform, emulator, { refresh: { bufferSeconds: 0 } });
+      const early = await startApp(platform, emulator, { refresh: { bufferSeconds: 600 } });
       const at = (app: TestApp, cookie: string) =>
         request(app.server).get('/guarded/token').set('Cookie', `wos-session=${cookie}`);
       try {

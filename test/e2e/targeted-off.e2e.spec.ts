@@ -122,8 +122,8 @@ describe.each<Platform>(['express', 'fastify'])('targets serving false on %s', (
     });
   });
 
-  it("liveFlags.evaluator 'sdk' gives the installed SDK's answer: SDK 11 lets the stale token through, SDK 12 does not", async () => {
-    t = await startApp(platform, emulator, { liveFlags: { evaluator: 'sdk' } }, [
+  it("flags.live.evaluator 'sdk' gives the installed SDK's answer: SDK 11 lets the stale token through, SDK 12 does not", async () => {
+    t = await startApp(platform, emulator, { flags: { live: { evaluator: 'sdk' } } }, [
       SensitiveController,
     ]);
     const major = Number(new WorkOS(emulator.apiKey, emulator.connection()).version.split('.')[0]);

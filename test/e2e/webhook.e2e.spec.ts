@@ -19,6 +19,7 @@ import {
   type TestApp,
 } from './support/app.fixture.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
+import { emulatorOptions } from './support/emulator-options.js';
 
 const SECRET = 'whsec_e2e_webhook';
 
@@ -27,7 +28,7 @@ function webhookAppModule(emulator: WorkOSEmulator) {
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         webhooks: true,
         webhookSecret: SECRET,
@@ -147,7 +148,7 @@ describe.each<Platform>(['express', 'fastify'])('the webhook route on %s', (plat
         message: expect.stringContaining('future'),
       });
       expect(t.app.get(ClaimsWatermark).value).toBe(watermark);
-      // Within clockToleranceSeconds (30 s) a clock slightly ahead is fine.
+      // Within tokens.clockToleranceSeconds (30 s) a clock slightly ahead is fine.
       const skewed = await deliver(t.server, delivery({ timestamp: Date.now() + 10_000 }));
       expect([skewed.status, skewed.body]).toEqual([200, { received: true }]);
     });

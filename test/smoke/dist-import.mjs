@@ -11,9 +11,17 @@ import { AuthKitHealthIndicator } from 'nestjs-authkit/terminus';
 import { WorkOSEmulator } from 'nestjs-authkit/testing';
 
 const emulator = await WorkOSEmulator.start();
+// connection() has the WorkOS client's names; the module takes the host under `api`.
+const { apiHostname: hostname, port, https, ...ids } = emulator.connection();
 class AppModule {}
 Module({
-  imports: [AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: 'x'.repeat(32) })],
+  imports: [
+    AuthKitModule.forRoot({
+      ...ids,
+      api: { hostname, port, https },
+      cookiePassword: 'x'.repeat(32),
+    }),
+  ],
 })(AppModule);
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.init();

@@ -275,11 +275,11 @@ describe('the live evaluator switch over a real SDK runtime client', () => {
     expect(sdk('missing', CONTEXT, true)).toEqual({ value: true, rule: 'unknown-flag' });
   });
 
-  it('liveFlags.evaluator defaults to authkit and refuses anything else at boot, naming the fix', () => {
+  it('flags.live.evaluator defaults to authkit and refuses anything else at boot, naming the fix', () => {
     expect(liveFlagsConfig(true)?.evaluator).toBe('authkit');
     expect(liveFlagsConfig({ evaluator: 'sdk' })?.evaluator).toBe('sdk');
     expect(() => liveFlagsConfig({ evaluator: 'workos' as 'sdk' })).toThrow(
-      /liveFlags\.evaluator must be 'authkit' .* or 'sdk' .*; got workos/,
+      /flags\.live\.evaluator must be 'authkit' .* or 'sdk' .*; got workos/,
     );
   });
 });

@@ -62,7 +62,7 @@ describe('refreshDueAt', () => {
     expect(refreshDueAt({ iat: NOW, exp: NOW - 10 }, undefined)).toBe(NOW - 10);
   });
 
-  it('issue 10.10: refreshBufferSeconds replaces the margin; 0 refreshes only at exp', () => {
+  it('issue 10.10: refresh.bufferSeconds replaces the margin; 0 refreshes only at exp', () => {
     expect(refreshDueAt(token(3600), 120)).toBe(NOW + 3600 - 120);
     expect(refreshDueAt(token(3600), 0)).toBe(NOW + 3600);
   });
@@ -109,36 +109,42 @@ describe('resolveAuthKitConfig', () => {
       'https://api.workos.com/user_management/client_1',
     ]);
     expect(
-      resolveAuthKitConfig({ ...base, apiHostname: '127.0.0.1', https: false, port: 8080 }, {})
-        .jwksUrl,
+      resolveAuthKitConfig(
+        { ...base, api: { hostname: '127.0.0.1', https: false, port: 8080 } },
+        {},
+      ).jwksUrl,
     ).toBe('http://127.0.0.1:8080/sso/jwks/client_1');
   });
 
-  it('issue 10.10: refreshBufferSeconds must be a number of seconds ≥ 0; the error names the fix', () => {
+  it('issue 10.10: refresh.bufferSeconds must be a number of seconds ≥ 0; the error names the fix', () => {
     expect(resolveAuthKitConfig(base, {}).refreshBufferSeconds).toBeUndefined();
     expect(
-      resolveAuthKitConfig({ ...base, refreshBufferSeconds: 0 }, {}).refreshBufferSeconds,
+      resolveAuthKitConfig({ ...base, refresh: { bufferSeconds: 0 } }, {}).refreshBufferSeconds,
     ).toBe(0);
     for (const bad of [-1, Number.NaN, Infinity]) {
-      expect(() => resolveAuthKitConfig({ ...base, refreshBufferSeconds: bad }, {})).toThrow(
-        /refreshBufferSeconds must be a number of seconds ≥ 0 .*or left out for the default/,
+      expect(() => resolveAuthKitConfig({ ...base, refresh: { bufferSeconds: bad } }, {})).toThrow(
+        /refresh\.bufferSeconds must be a number of seconds ≥ 0 .*or left out for the default/,
       );
     }
   });
 
-  it('issue 11: verifyOnThreadPool defaults to true and must be a boolean', () => {
+  it('issue 11: tokens.verifyOnThreadPool defaults to true and must be a boolean', () => {
     expect(resolveAuthKitConfig(base, {}).verifyOnThreadPool).toBe(true);
     expect(
-      resolveAuthKitConfig({ ...base, verifyOnThreadPool: false }, {}).verifyOnThreadPool,
+      resolveAuthKitConfig({ ...base, tokens: { verifyOnThreadPool: false } }, {})
+        .verifyOnThreadPool,
     ).toBe(false);
     expect(() =>
-      resolveAuthKitConfig({ ...base, verifyOnThreadPool: 'no' as unknown as boolean }, {}),
-    ).toThrow(/verifyOnThreadPool must be true or false/);
+      resolveAuthKitConfig(
+        { ...base, tokens: { verifyOnThreadPool: 'no' as unknown as boolean } },
+        {},
+      ),
+    ).toThrow(/tokens\.verifyOnThreadPool must be true or false/);
   });
 
   it('refuses SameSite=None without Secure', () => {
     expect(() =>
-      resolveAuthKitConfig({ ...base, cookieSameSite: 'none', cookieSecure: false }, {}),
-    ).toThrow(/SameSite "none" needs a Secure cookie/);
+      resolveAuthKitConfig({ ...base, cookie: { sameSite: 'none', secure: false } }, {}),
+    ).toThrow(/cookie\.sameSite "none" needs a Secure cookie: drop cookie\.secure: false/);
   });
 });

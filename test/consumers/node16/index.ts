@@ -1,5 +1,9 @@
 // An ESM app: top-level await, every entry point by its exports-map name.
-import { AuthKitModule, type AuthKitModuleOptions } from 'nestjs-authkit';
+import {
+  AuthKitModule,
+  type AuthKitCookieOptions,
+  type AuthKitModuleOptions,
+} from 'nestjs-authkit';
 import { AuthKitFlagProvider, type AuthKitFlagProviderOptions } from 'nestjs-authkit/openfeature';
 import type { AuthKitHealthIndicator, AuthKitHealthOptions } from 'nestjs-authkit/terminus';
 import { RedisStore, type RedisStoreOptions } from 'nestjs-authkit/redis';
@@ -8,8 +12,12 @@ import { WorkOSEmulator, type WorkOSEmulatorOptions } from 'nestjs-authkit/testi
 const seed: WorkOSEmulatorOptions = { users: [{ id: 'user_1', email: 'a@example.test' }] };
 const emulator: WorkOSEmulator = await WorkOSEmulator.start(seed);
 const redis: RedisStoreOptions = { url: 'redis://localhost:6379', prefix: 'app:' };
+const { apiHostname: hostname, port, https, ...ids } = emulator.connection();
+const cookie: AuthKitCookieOptions = { name: 'app-session' };
 const options: AuthKitModuleOptions = {
-  ...emulator.connection(),
+  ...ids,
+  api: { hostname, port, https },
+  cookie,
   cookiePassword: 'x'.repeat(32),
   store: await RedisStore.create(redis),
 };

@@ -27,6 +27,7 @@ import {
   type AuthKitSession,
 } from '../../../lib/index.js';
 import type { WorkOSEmulator } from '../../../lib/testing/index.js';
+import { emulatorOptions } from './emulator-options.js';
 
 export const COOKIE_PASSWORD = 'e2e-cookie-password-that-is-long-enough-0123';
 
@@ -200,9 +201,10 @@ export async function startApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         ...options,
+        api: emulatorOptions(emulator, options.api).api,
       }),
     ],
     controllers: [...controllers, ...extraControllers],

@@ -13,7 +13,7 @@ export function describeSubscriptions(): void {
     const t = useSubscriptionApp({
       driver: 'apollo',
       // A connection ends at exp + this tolerance (when HTTP stops accepting the token too).
-      authkit: { clockToleranceSeconds: 1 },
+      authkit: { tokens: { clockToleranceSeconds: 1 } },
       subscriptions: (sessions) => ({
         'graphql-ws': {
           // Refused: the connection is already closed (4401/4503); `false` keeps graphql-ws from

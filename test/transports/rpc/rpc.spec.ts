@@ -33,6 +33,7 @@ import {
   watchProcess,
   type World,
 } from '../support/behaviour-table.js';
+import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 interface Message {
   authorization?: string;
@@ -93,7 +94,7 @@ describe('rpc (TCP microservice)', () => {
     emulator = world.emulator;
     @Module({
       imports: [
-        AuthKitModule.forRoot({ ...emulator.connection(), cookiePassword: COOKIE_PASSWORD }),
+        AuthKitModule.forRoot({ ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD }),
       ],
       controllers: [ReportsHandler],
     })

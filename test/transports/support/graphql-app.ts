@@ -40,6 +40,7 @@ import {
   type TransportUnderTest,
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
+import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 export type GraphQLDriverName = 'apollo' | 'mercurius';
 
@@ -235,7 +236,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         ...options.authkit,
       }),

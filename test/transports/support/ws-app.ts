@@ -50,6 +50,7 @@ import {
   type TransportUnderTest,
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
+import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 export type WsKind = 'socket.io' | 'ws';
 
@@ -231,7 +232,7 @@ export async function startWsApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulator.connection(),
+        ...emulatorOptions(emulator),
         cookiePassword: COOKIE_PASSWORD,
         ...parts.options,
       }),

@@ -114,7 +114,7 @@ export function describeConnectionLifetime(kind: WsKind): void {
         controllers: [LifetimeController],
         // The documented way alone: handleConnection hands the request over.
         upgradeRequests: false,
-        options: { clockToleranceSeconds: TOLERANCE },
+        options: { tokens: { clockToleranceSeconds: TOLERANCE } },
       });
     });
     afterEach(() => clients.closeAll());
