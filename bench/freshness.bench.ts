@@ -15,7 +15,6 @@ import { httpCarrier } from '../lib/context/carrier.js';
 import { ClaimsWatermark } from '../lib/session/claims-watermark.js';
 import { SessionResolver } from '../lib/session/session.resolver.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
-import { emulatorOptions } from '../test/e2e/support/emulator-options.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -95,7 +94,7 @@ class BenchController {
 @Module({
   imports: [
     AuthKitModule.forRoot({
-      ...emulatorOptions(emulator),
+      ...emulator.moduleOptions(),
       cookiePassword: PASSWORD,
       flags: { live: { pollingIntervalMs: POLL_MS } },
     }),

@@ -13,7 +13,6 @@ import { Redis } from 'ioredis';
 import { AuthKitModule, RequireFlag, type Store } from '../lib/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { WorkOSEmulator } from '../lib/testing/index.js';
-import { emulatorOptions } from '../test/e2e/support/emulator-options.js';
 import { TcpProxy } from '../test/e2e/support/tcp-proxy.js';
 
 const PASSWORD = 'bench-cookie-password-0123456789abcdef';
@@ -56,7 +55,7 @@ class BenchController {
 async function instance(store?: Store): Promise<{ url: string; close(): Promise<void> }> {
   @Module({
     imports: [
-      AuthKitModule.forRoot({ ...emulatorOptions(emulator), cookiePassword: PASSWORD, store }),
+      AuthKitModule.forRoot({ ...emulator.moduleOptions(), cookiePassword: PASSWORD, store }),
     ],
     controllers: [BenchController],
   })

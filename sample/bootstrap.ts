@@ -45,12 +45,8 @@ export async function startSample(options: SampleOptions = {}): Promise<RunningS
     };
   } else {
     demo = await startDemoEmulator(`${origin}/auth/callback`);
-    // connection() speaks the WorkOS client's names; the module takes the host under `api`.
-    const { clientId, apiKey, ...host } = demo.emulator.connection();
     authkit = {
-      clientId,
-      apiKey,
-      api: { hostname: host.apiHostname, port: host.port, https: host.https },
+      ...demo.emulator.moduleOptions(),
       // The emulator sends signed webhooks as WorkOS would: a role change or a revoked session
       // reaches the app at once (flags too, before the next poll).
       webhooks: true,

@@ -3,7 +3,6 @@
 // mid-row would make it a refresh bench). A second membership, without the permission, gives
 // the access bench a session its permission check must refuse.
 import { WorkOSEmulator } from '../../lib/testing/index.js';
-import { emulatorOptions } from '../../test/e2e/support/emulator-options.js';
 
 export const PASSWORD = 'bench-cookie-password-0123456789abcdef';
 
@@ -43,7 +42,7 @@ export interface BenchWorld {
   /** `wos-session=<sealed>`, ready for a Cookie header. */
   cookie: string;
   /** Spread into AuthKitModule.forRoot(). */
-  authkit: ReturnType<typeof emulatorOptions> & { cookiePassword: string };
+  authkit: ReturnType<WorkOSEmulator['moduleOptions']> & { cookiePassword: string };
 }
 
 export async function startBenchWorld(): Promise<BenchWorld> {
@@ -73,6 +72,6 @@ export async function startBenchWorld(): Promise<BenchWorld> {
   return {
     emulator,
     cookie: `wos-session=${emulator.sealSession(session, PASSWORD)}`,
-    authkit: { ...emulatorOptions(emulator), cookiePassword: PASSWORD },
+    authkit: { ...emulator.moduleOptions(), cookiePassword: PASSWORD },
   };
 }

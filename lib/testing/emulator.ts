@@ -4,6 +4,7 @@ import { KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seal, type CookiePasswords } from '../session/iron.js';
+import type { AuthKitApiOptions } from '../index.js';
 import {
   effectivePermissions,
   membershipData,
@@ -314,7 +315,8 @@ export class WorkOSEmulator {
   }
 
   /**
-   * Spread into `AuthKitModule.forRoot()` or `new WorkOS(apiKey, …)`.
+   * Spread into `new WorkOS(apiKey, …)` (the SDK client's option names); for
+   * `AuthKitModule.forRoot()`, `moduleOptions()`.
    *
    * @example
    * const workos = new WorkOS(emulator.apiKey, { ...emulator.connection(), maxRetries: 0 });
@@ -337,6 +339,29 @@ export class WorkOSEmulator {
       apiHostname: this.host,
       port: this.port,
       https: false,
+    };
+  }
+
+  /**
+   * Spread into `AuthKitModule.forRoot()`: `clientId`, `apiKey` and the host under `api`
+   * (`api` adds members, a timeout say, or replaces some, a proxy's port, keeping the rest).
+   *
+   * @example
+   * AuthKitModule.forRoot({ ...emulator.moduleOptions(), cookiePassword, redirectUri });
+   * AuthKitModule.forRoot({ ...emulator.moduleOptions({ timeoutMs: 200 }), cookiePassword });
+   */
+  moduleOptions(api: AuthKitApiOptions = {}): {
+    /** The emulator's client id. */
+    clientId: string;
+    /** The API key it accepts. */
+    apiKey: string;
+    /** Where it listens, plain http on loopback, and `api`'s own members. */
+    api: AuthKitApiOptions;
+  } {
+    return {
+      clientId: this.clientId,
+      apiKey: this.apiKey,
+      api: { hostname: this.host, port: this.port, https: false, ...api },
     };
   }
 

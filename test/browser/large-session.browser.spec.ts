@@ -14,7 +14,6 @@ import { RedisStore } from '../../lib/redis/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { freePort, OwnRedis, ready } from '../e2e/support/own-redis.js';
 import { CAROL, ORG_A, startSeededEmulator } from '../e2e/support/seed.js';
-import { emulatorOptions } from '../e2e/support/emulator-options.js';
 
 @Controller()
 class PageController {
@@ -67,7 +66,7 @@ describe('a session larger than a cookie, in a real browser', () => {
     @Module({
       imports: [
         AuthKitModule.forRoot({
-          ...emulatorOptions(emulator),
+          ...emulator.moduleOptions(),
           cookiePassword: randomBytes(32).toString('base64url'),
           redirectUri: `${origin}/auth/callback`,
           routes: true,

@@ -4,7 +4,6 @@ import request from 'supertest';
 import { AuthKitModule, RequireFlag } from '../../lib/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 
 @Controller()
@@ -46,7 +45,7 @@ describe('module configuration', () => {
 
   it('fails at boot on a short cookie password, saying how to fix it', async () => {
     await expect(
-      boot({ ...emulatorOptions(emulator), cookiePassword: 'too-short' }),
+      boot({ ...emulator.moduleOptions(), cookiePassword: 'too-short' }),
     ).rejects.toThrow(
       /cookiePassword must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
     );
@@ -54,7 +53,7 @@ describe('module configuration', () => {
 
   it('issue 10.13: fails at boot on a short password in a rotation map, naming its id and the fix', async () => {
     const rotated = { 2: COOKIE_PASSWORD, 1: 'too-short' };
-    await expect(boot({ ...emulatorOptions(emulator), cookiePassword: rotated })).rejects.toThrow(
+    await expect(boot({ ...emulator.moduleOptions(), cookiePassword: rotated })).rejects.toThrow(
       /cookiePassword id "1" must be at least 32 characters \(got 9\).*WORKOS_COOKIE_PASSWORD/s,
     );
   });
@@ -69,7 +68,7 @@ describe('module configuration', () => {
 
   it('fails at boot when the auth routes are on without a redirect URI, naming the env var', async () => {
     delete process.env.WORKOS_REDIRECT_URI;
-    const options = { ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD };
+    const options = { ...emulator.moduleOptions(), cookiePassword: COOKIE_PASSWORD };
     await expect(boot({ ...options, routes: true })).rejects.toThrow(
       /routes need redirectUri.*WORKOS_REDIRECT_URI/s,
     );
@@ -86,7 +85,7 @@ describe('module configuration', () => {
   });
 
   it('falls back to WORKOS_CLIENT_ID / WORKOS_API_KEY / WORKOS_COOKIE_PASSWORD', async () => {
-    const { clientId, apiKey, ...host } = emulatorOptions(emulator);
+    const { clientId, apiKey, ...host } = emulator.moduleOptions();
     process.env.WORKOS_CLIENT_ID = clientId;
     process.env.WORKOS_API_KEY = apiKey;
     process.env.WORKOS_COOKIE_PASSWORD = COOKIE_PASSWORD;
@@ -100,7 +99,7 @@ describe('module configuration', () => {
   it('forRootAsync takes options from an injected provider', async () => {
     @Injectable()
     class Settings {
-      readonly authkit = { ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD };
+      readonly authkit = { ...emulator.moduleOptions(), cookiePassword: COOKIE_PASSWORD };
     }
     @Module({ providers: [Settings], exports: [Settings] })
     class SettingsModule {}

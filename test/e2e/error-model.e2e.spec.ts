@@ -15,7 +15,6 @@ import { AuthKitException, AuthKitModule, RequireFlag } from '../../lib/index.js
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD, type Platform } from './support/app.fixture.js';
 import { ALICE, ORG_A, startSeededEmulator } from './support/seed.js';
-import { emulatorOptions } from './support/emulator-options.js';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -57,7 +56,7 @@ async function start(
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         redirectUri: `${ORIGIN}/auth/callback`,
         webhookSecret: 'whsec_error_model',

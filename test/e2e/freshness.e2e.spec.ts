@@ -20,7 +20,6 @@ import {
   sessionCookieFrom,
   type Platform,
 } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, BOB, CAROL, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 const WEBHOOK_SECRET = 'whsec_e2e_freshness';
@@ -83,7 +82,7 @@ async function startFreshApp(
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         ...options,
       }),

@@ -16,7 +16,6 @@ import { RedisStore } from '../../lib/redis/index.js';
 import { AuthKitHealthIndicator } from '../../lib/terminus/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { CapturingLogger, COOKIE_PASSWORD } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { OwnRedis, ready, storeClient } from './support/own-redis.js';
 import { startSeededEmulator } from './support/seed.js';
 
@@ -89,7 +88,7 @@ describe('AuthKitHealthIndicator over HTTP', () => {
       imports: [
         TerminusModule.forRoot(),
         AuthKitModule.forRoot({
-          ...emulatorOptions(emulator),
+          ...emulator.moduleOptions(),
           cookiePassword: COOKIE_PASSWORD,
           ...options,
         }),

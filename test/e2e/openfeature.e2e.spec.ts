@@ -40,7 +40,6 @@ import {
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { connect, startWsApp } from '../transports/support/ws-app.js';
 import { COOKIE_PASSWORD, startApp, type TestApp } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
 interface Ask {
@@ -540,7 +539,7 @@ describe('@openfeature/nestjs-sdk with AuthKitFlagProvider', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthKitModule.forRoot({
-          ...emulatorOptions(emulator),
+          ...emulator.moduleOptions(),
           cookiePassword: COOKIE_PASSWORD,
           ...LIVE,
         }),

@@ -16,7 +16,6 @@ import {
   cookieFrom,
   setCookies,
 } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
 
 // Issue 14 item 5: the options are grouped; the flat names of 0.x stay as deprecated aliases
@@ -100,7 +99,7 @@ describe('grouped options and their flat aliases, over HTTP', () => {
   it('cookie.name names the cookie a real sign-in writes and a refresh reads and rewrites; no warning', async () => {
     const t = await boot({
       options: {
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         redirectUri: `${ORIGIN}/auth/callback`,
         routes: true,
@@ -150,7 +149,7 @@ describe('grouped options and their flat aliases, over HTTP', () => {
   it('a flat name and its grouped member with different values fail at boot, naming both and the fix', async () => {
     const boots = boot({
       options: {
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         cookieName: 'a',
         cookie: { name: 'b' },

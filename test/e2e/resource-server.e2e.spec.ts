@@ -5,7 +5,6 @@ import { AuthKitModule, RequireFlag, RequirePermission } from '../../lib/index.j
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { COOKIE_PASSWORD, startApp, type Platform, type TestApp } from './support/app.fixture.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
-import { emulatorOptions } from './support/emulator-options.js';
 
 @Controller('reports')
 class ReportsController {
@@ -27,7 +26,7 @@ class FreshController {
 
 /** The emulator's connection without its API key: what a resource server is given. */
 function clientOnly(emulator: WorkOSEmulator) {
-  const { clientId, api } = emulatorOptions(emulator);
+  const { clientId, api } = emulator.moduleOptions();
   return { clientId, api };
 }
 

@@ -27,7 +27,6 @@ import {
   type Platform,
   type TestApp,
 } from './support/app.fixture.js';
-import { emulatorOptions } from './support/emulator-options.js';
 import { OwnRedis, storeClient } from './support/own-redis.js';
 import { ALICE, BOB, ORG_A, ORG_B, startSeededEmulator } from './support/seed.js';
 
@@ -195,7 +194,7 @@ async function startWorkOSFront(emulator: WorkOSEmulator) {
     state,
     /** Module options that send every WorkOS call through the front. */
     options: (): Partial<AuthKitModuleOptions> => ({
-      ...emulatorOptions(emulator, { hostname: '127.0.0.1', port }),
+      ...emulator.moduleOptions({ hostname: '127.0.0.1', port }),
       tokens: { issuer: emulator.issuer },
     }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

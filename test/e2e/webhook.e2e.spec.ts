@@ -19,7 +19,6 @@ import {
   type TestApp,
 } from './support/app.fixture.js';
 import { ALICE, ORG_B, startSeededEmulator } from './support/seed.js';
-import { emulatorOptions } from './support/emulator-options.js';
 
 const SECRET = 'whsec_e2e_webhook';
 
@@ -28,7 +27,7 @@ function webhookAppModule(emulator: WorkOSEmulator) {
   @Module({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         webhooks: true,
         webhookSecret: SECRET,

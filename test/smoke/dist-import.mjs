@@ -11,14 +11,11 @@ import { AuthKitHealthIndicator } from 'nestjs-authkit/terminus';
 import { WorkOSEmulator } from 'nestjs-authkit/testing';
 
 const emulator = await WorkOSEmulator.start();
-// connection() has the WorkOS client's names; the module takes the host under `api`.
-const { apiHostname: hostname, port, https, ...ids } = emulator.connection();
 class AppModule {}
 Module({
   imports: [
     AuthKitModule.forRoot({
-      ...ids,
-      api: { hostname, port, https },
+      ...emulator.moduleOptions(),
       cookiePassword: 'x'.repeat(32),
     }),
   ],

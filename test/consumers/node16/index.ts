@@ -12,11 +12,9 @@ import { WorkOSEmulator, type WorkOSEmulatorOptions } from 'nestjs-authkit/testi
 const seed: WorkOSEmulatorOptions = { users: [{ id: 'user_1', email: 'a@example.test' }] };
 const emulator: WorkOSEmulator = await WorkOSEmulator.start(seed);
 const redis: RedisStoreOptions = { url: 'redis://localhost:6379', prefix: 'app:' };
-const { apiHostname: hostname, port, https, ...ids } = emulator.connection();
 const cookie: AuthKitCookieOptions = { name: 'app-session' };
 const options: AuthKitModuleOptions = {
-  ...ids,
-  api: { hostname, port, https },
+  ...emulator.moduleOptions(),
   cookie,
   cookiePassword: 'x'.repeat(32),
   store: await RedisStore.create(redis),

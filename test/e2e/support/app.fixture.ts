@@ -27,7 +27,6 @@ import {
   type AuthKitSession,
 } from '../../../lib/index.js';
 import type { WorkOSEmulator } from '../../../lib/testing/index.js';
-import { emulatorOptions } from './emulator-options.js';
 
 export const COOKIE_PASSWORD = 'e2e-cookie-password-that-is-long-enough-0123';
 
@@ -201,10 +200,10 @@ export async function startApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         ...options,
-        api: emulatorOptions(emulator, options.api).api,
+        api: emulator.moduleOptions(options.api).api,
       }),
     ],
     controllers: [...controllers, ...extraControllers],

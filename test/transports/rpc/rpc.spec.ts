@@ -33,7 +33,6 @@ import {
   watchProcess,
   type World,
 } from '../support/behaviour-table.js';
-import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 interface Message {
   authorization?: string;
@@ -94,7 +93,7 @@ describe('rpc (TCP microservice)', () => {
     emulator = world.emulator;
     @Module({
       imports: [
-        AuthKitModule.forRoot({ ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD }),
+        AuthKitModule.forRoot({ ...emulator.moduleOptions(), cookiePassword: COOKIE_PASSWORD }),
       ],
       controllers: [ReportsHandler],
     })

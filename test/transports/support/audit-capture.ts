@@ -13,7 +13,7 @@ export type AccessDecisionSeen = Pick<
  * @example
  * ```ts
  * const capture = new AuditCapture();
- * AuthKitModule.forRoot({ ...emulatorOptions(emulator), cookiePassword, audit: capture });
+ * AuthKitModule.forRoot({ ...emulator.moduleOptions(), cookiePassword, audit: capture });
  * await request(server).get('/table/recent');
  * expect(capture.takeAccess()).toEqual([
  *   { allowed: true, check: 'recent-auth', claim: 'auth_time', required: ['60'] },

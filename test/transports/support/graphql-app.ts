@@ -40,7 +40,6 @@ import {
   type TransportUnderTest,
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
-import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 export type GraphQLDriverName = 'apollo' | 'mercurius';
 
@@ -236,7 +235,7 @@ export async function startGraphQLApp(options: GraphQLAppOptions): Promise<Graph
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         ...options.authkit,
       }),

@@ -43,7 +43,6 @@ import {
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
 import { startSeededEmulator } from '../../e2e/support/seed.js';
-import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 @Controller('table')
 class TableController {
@@ -135,7 +134,7 @@ async function createTableApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         ...(audit ? { audit } : {}),
       }),
@@ -286,7 +285,7 @@ export function describeUserGlobalGuard(platform: 'express' | 'fastify'): void {
       const emulator = await startSeededEmulator();
       @Module({
         imports: [
-          AuthKitModule.forRoot({ ...emulatorOptions(emulator), cookiePassword: COOKIE_PASSWORD }),
+          AuthKitModule.forRoot({ ...emulator.moduleOptions(), cookiePassword: COOKIE_PASSWORD }),
         ],
         controllers: [TableController],
         providers: [

@@ -50,7 +50,6 @@ import {
   type TransportUnderTest,
 } from './behaviour-table.js';
 import { UserFlagGuard } from './user-flag.guard.js';
-import { emulatorOptions } from '../../e2e/support/emulator-options.js';
 
 export type WsKind = 'socket.io' | 'ws';
 
@@ -232,7 +231,7 @@ export async function startWsApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthKitModule.forRoot({
-        ...emulatorOptions(emulator),
+        ...emulator.moduleOptions(),
         cookiePassword: COOKIE_PASSWORD,
         ...parts.options,
       }),
