@@ -25,7 +25,9 @@ export class OwnRedis {
     );
     // Ready when it says so on stdout.
     await new Promise<void>((resolve, reject) => {
-      this.process!.once('error', reject);
+      this.process!.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? redisServerMissing() : error),
+      );
       this.process!.stdout!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('Ready to accept connections')) resolve();
       });
@@ -43,12 +45,25 @@ export class OwnRedis {
 
   async stop(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    // No pid: it never started (redis-server missing), so no 'exit' will come.
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
     await new Promise((resolve) => {
       child.once('exit', resolve);
       child.kill('SIGKILL');
     });
   }
+}
+
+/**
+ * One line that says how to get redis-server, in place of spawn's ENOENT stack (a fresh
+ * machine's first `npm test` meets this, so it must read as an instruction, not a crash).
+ */
+function redisServerMissing(): Error {
+  const error = new Error(
+    'redis-server not found on PATH: install it with `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)',
+  );
+  error.stack = error.message;
+  return error;
 }
 
 export function freePort(): Promise<number> {
