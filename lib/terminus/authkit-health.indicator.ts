@@ -17,15 +17,15 @@ import { storeHealth } from './store.health.js';
 const SEVERITY: Record<AuthKitHealthStatus, number> = { disabled: 0, up: 0, degraded: 1, down: 2 };
 
 /**
- * A `@nestjs/terminus` health indicator (11 or 12) for readiness probes: the signing keys
+ * A `@nestjs/terminus` health indicator (12) for readiness probes: the signing keys
  * (JWKS), the store (Redis) and the live flag configuration. Details name the failing part
  * and why, never a token, key or secret.
  *
  * What fails readiness (`down`, 503):
  * - JWKS: no usable key and the endpoint failing now. A held set keeps it up, however old,
  *   since it keeps verifying. Probes do not fetch while a fresh set is held.
- * - store: `degraded` by default (terminus 12 answers 200 `degraded`; 11 has no such status
- *   and answers `up`, the part still saying `degraded`): Redis down never signs anyone out,
+ * - store: `degraded` by default (terminus answers 200 `degraded`; a terminus without that
+ *   status answers `up`, the part still saying `degraded`): Redis down never signs anyone out,
  *   and every instance shares it. `store: { required: true }` makes it `down`.
  * - live flags: `down` by default once the configuration is older than `maxStalenessMs`
  *   (this instance then refuses fresh decisions); `liveFlags: { required: false }` makes it
@@ -144,7 +144,7 @@ export class AuthKitHealthIndicator {
   ): HealthIndicatorResult<Key> {
     const session = this.health.check(key);
     if (status === 'down') return session.down(details);
-    // Terminus 11's sessions have up and down only.
+    // A terminus without `degraded` (11, or an early 12) has up and down only.
     if (status === 'degraded' && typeof session.degraded === 'function') {
       return session.degraded(details);
     }
