@@ -114,7 +114,10 @@ export class RedisStore implements Store {
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
     if (!this.subscriber) {
-      this.subscriber = this.client.duplicate({ enableOfflineQueue: true });
+      // ioredis's own resubscription after a reconnect sends SUBSCRIBE with no catch: a
+      // connection dropped before the reply rejects it unhandled (the process's crash, by
+      // Node's default). We subscribe again ourselves, on 'ready', and catch.
+      this.subscriber = this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
       this.subscriber.on('error', () => undefined);
       this.subscriber.on('message', (from: string, message: string) => {
         for (const l of this.listeners.get(from) ?? []) l(message);
@@ -127,7 +130,7 @@ export class RedisStore implements Store {
     let set = this.listeners.get(channel);
     if (!set) {
       this.listeners.set(channel, (set = new Set()));
-      // ioredis re-subscribes after a reconnect by itself.
+      // After a reconnect, confirmResubscribed() subscribes to every channel again.
       await this.subscriber.subscribe(channel).catch((error: unknown) => {
         this.logger.warn(`redis subscribe ${channel} failed: ${describe(error)}`);
       });
@@ -142,9 +145,9 @@ export class RedisStore implements Store {
   }
 
   /**
-   * After a reconnect ioredis subscribes again by itself; subscribing here too (idempotent)
-   * gives a reply to wait for: from then on no message is missed, and anything published
-   * before (the publisher writes its key first) can be read.
+   * After a reconnect: subscribes to every channel again and waits for the reply; from then on
+   * no message is missed, and anything published before (the publisher writes its key first)
+   * can be read. A failure is logged; the next reconnect tries again.
    */
   private async confirmResubscribed(): Promise<void> {
     const channels = [...this.listeners.keys()];
