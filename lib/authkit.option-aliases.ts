@@ -66,8 +66,9 @@ type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 type Mismatched = {
   [F in FlatOptionName]: SameType<AuthKitModuleOptions[F], MemberOf<F>> extends true ? never : F;
 }[FlatOptionName];
-const aliasTypesMatch: [Mismatched] extends [never] ? true : Mismatched = true;
-void aliasTypesMatch;
+/** Type-level only (no code runs on import: `sideEffects: false`); names the mismatches. */
+type Holds<T extends true> = T;
+export type AliasTypesMatch = Holds<[Mismatched] extends [never] ? true : Mismatched>;
 
 /** What `groupOptions` found: the groups, the flat names used, and flat/grouped disagreements. */
 export interface GroupedOptions {
