@@ -158,9 +158,12 @@ describe.each<Platform>(['express', 'fastify'])(
         emulator.fault('authenticate', { delayMs: 300, times: 1 });
         await record(t, async () => {
           const running = burst(cookie);
-          // The race: one instance holds the lock and is exchanging; the other is polling.
+          // The race: one instance holds the lock and is exchanging; the other is polling. Three
+          // commands, not two: the loser's poll follows the reply to its lock attempt (with two,
+          // the cut could land between that attempt and its reply, and the loser, never having
+          // seen the lock, would rightly exchange alone).
           await until(() => emulator.calls.refresh > started);
-          await Promise.race(proxies.map((proxy) => proxy.afterCommands(2)));
+          await Promise.race(proxies.map((proxy) => proxy.afterCommands(3)));
           for (const proxy of proxies) proxy.cut();
           return running;
         });
