@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Module, Post, Redirect } from '@nest
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import {
   AuthKitModule,
@@ -14,6 +14,7 @@ import { RedisStore } from '../../lib/redis/index.js';
 import type { WorkOSEmulator } from '../../lib/testing/index.js';
 import { freePort, OwnRedis, ready } from '../e2e/support/own-redis.js';
 import { CAROL, ORG_A, startSeededEmulator } from '../e2e/support/seed.js';
+import { launchChromium } from './support/chromium.js';
 
 @Controller()
 class PageController {
@@ -78,17 +79,7 @@ describe('a session larger than a cookie, in a real browser', () => {
     class BrowserAppModule {}
     app = await NestFactory.create(BrowserAppModule, { logger: ['error', 'warn'] });
     await app.listen(port, 'localhost');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
   afterAll(async () => {

@@ -1,8 +1,9 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSample, type RunningSample } from '../../sample/bootstrap.js';
 import { ACME, GLOBEX } from '../../sample/demo-seed.js';
+import { launchChromium } from './support/chromium.js';
 
 const ALICE = 'user_01ALICE';
 const SCREENSHOTS = join(process.cwd(), 'test/e2e/__screenshots__');
@@ -19,17 +20,7 @@ describe('recent authentication in a real browser', () => {
 
   beforeAll(async () => {
     sample = await startSample({ port: 0, logger: false, env: {} });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
   afterAll(async () => {
